@@ -1,0 +1,60 @@
+// Time zones as poller configurations name them.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "poller/result.h"
+#include "poller/time_types.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace hubpoll {
+
+// A time zone: an IANA zone from the system database or a fixed UTC offset.
+// Copyable and cheap; the IANA data is owned by the date library.
+class Zone {
+ public:
+  // UTC.
+  Zone() = default;
+
+  // Resolves `GMT`, `UTC`, `Z`, offsets (`+05:30`, `-0800`, `GMT+01:00`,
+  // `UTC-5`), IANA names (`America/New_York`) and the short names that Java's
+  // TimeZone.getTimeZone accepts (`EST`, `PST`, `IST`, ...). Names are
+  // case-sensitive as in Java, except GMT/UTC. Unknown names are an error,
+  // never a silent fallback to GMT as Java does.
+  static Result<Zone> parse(std::string_view name);
+
+  static Zone fixed(std::chrono::seconds offset);
+
+  // The offset from UTC in effect at `instant`.
+  std::chrono::seconds offset_at(Instant instant) const;
+
+  // Converts a wall-clock time in this zone to UTC. In a daylight-saving gap
+  // the wall time is read with the offset in effect before the gap (so 02:30
+  // in a 02:00->03:00 spring-forward gap is 03:30 after it); in an overlap
+  // the earlier of the two instants is taken. Java's lenient-off calendar
+  // resolves both cases the same way.
+  Instant to_utc(date::local_time<std::chrono::milliseconds> local) const;
+
+  // The abbreviation in effect at `instant` (`EST`, `CEST`), or `GMT+05:30`
+  // style text for fixed offsets, as Java's `z` prints it.
+  std::string abbreviation_at(Instant instant) const;
+
+  // The long name as Java's `zzzz` prints it when known (`Eastern Standard
+  // Time`), else the abbreviation.
+  std::string long_name_at(Instant instant) const;
+
+  const std::string& name() const { return name_; }
+  bool is_fixed() const { return tz_ == nullptr; }
+
+ private:
+  const date::time_zone* tz_ = nullptr;
+  std::chrono::seconds fixed_offset_{0};
+  std::string name_ = "UTC";
+};
+
+}  // namespace hubpoll
