@@ -1,0 +1,33 @@
+// Small JSON helpers shared by the configuration reader, the event writer
+// and the CLI. RapidJSON stays inside the .cpp files that include it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace hubpoll {
+
+struct TextPosition {
+  std::size_t line = 1;    // 1-based
+  std::size_t column = 1;  // 1-based, in bytes
+};
+
+// The line and column of byte `offset` in `text`.
+TextPosition position_of(std::string_view text, std::size_t offset);
+
+// Appends `value` to `out` as a quoted JSON string. Invalid UTF-8 is kept
+// byte for byte; the caller decides whether it may reach the output.
+void append_json_string(std::string& out, std::string_view value);
+
+// Removes the whitespace between tokens of valid JSON text, so a record
+// fits on one line. Strings are copied unchanged.
+std::string compact_json(std::string_view json);
+
+// Escapes one JSON Pointer reference token (RFC 6901): `~` and `/`.
+std::string json_pointer_token(std::string_view token);
+
+// The edit distance between two short strings, for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace hubpoll

@@ -1,0 +1,141 @@
+// The SQLite event store: per-resource state, dedupe keys, the event log and
+// the notification outbox.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "poller/result.h"
+#include "poller/time_types.h"
+
+namespace hubpoll {
+
+// One (instance, resource) pair, the unit of polling and de-duplication.
+struct StreamId {
+  std::string instance_id;
+  std::string resource;
+};
+
+// Counts of one poll, kept for `status`.
+struct PollStats {
+  std::int64_t fetched = 0;
+  std::int64_t emitted = 0;
+  std::int64_t rejected = 0;
+  std::string last_reject_reason;
+};
+
+// What the store knows about one stream.
+struct StreamState {
+  std::int64_t stream_key = 0;  // the row id used by the other tables
+  std::optional<Instant> watermark;  // start of the last successful poll
+  std::optional<Instant> window_start;  // window of the last successful poll
+  std::optional<Instant> last_poll;
+  std::string last_result;  // "ok", or the error that failed the last poll
+  PollStats last_stats;
+};
+
+enum class KeyState { kAbsent, kSeen, kEmitted };
+
+// A de-duplication key and the record date it was made from. Keys of
+// records that fell before the window are stored with emitted = false.
+struct DedupeEntry {
+  std::string key;
+  Instant record_date;
+  bool emitted = false;
+};
+
+struct Event {
+  std::string event_id;
+  std::string resource;
+  std::string instance_id;
+  std::string object_id;
+  std::string event_type;  // CREATED or UPDATED
+  Instant date;            // the record's updated date
+  Instant poll_date;
+  std::string raw;  // the record's JSON text as fetched
+  std::int64_t sequence = 0;  // store order, assigned on commit
+};
+
+// Everything one successful poll of one stream writes, committed together.
+struct PollCommit {
+  std::int64_t stream_key = 0;
+  Instant poll_start;
+  Instant window_start;
+  std::vector<DedupeEntry> keys;
+  std::vector<Event> events;  // in emission order
+  // Destination of the new events' notifications ("stdout" or "webhook");
+  // empty when notifications are disabled.
+  std::string sink;
+  std::size_t max_events_per_notification = 10;
+  PollStats stats;
+};
+
+// A notification to deliver, with its events in order.
+struct Notification {
+  std::int64_t sequence = 0;
+  std::string notification_id;
+  std::string sink;
+  std::string instance_id;
+  std::string resource;
+  Instant created;
+  int attempts = 0;
+  std::vector<Event> events;
+};
+
+// The store. One instance per process and thread; a file lock beside the
+// database (see acquire_writer_lock) keeps a second writer out.
+class EventStore {
+ public:
+  // Opens or creates the store at `path` (mode 0600), enables WAL and
+  // migrates the schema to the current version.
+  static Result<std::unique_ptr<EventStore>> open(const std::string& path);
+
+  virtual ~EventStore() = default;
+
+  // Returns the stream's state, creating its row on first use.
+  virtual Result<StreamState> stream(const StreamId& id) = 0;
+
+  virtual Result<KeyState> find_key(std::int64_t stream_key,
+                                    const std::string& key) = 0;
+
+  // Writes the poll's keys, events, notifications, stats and new watermark
+  // in one transaction. Keys already present are upgraded to emitted when
+  // the commit emits them and left alone otherwise.
+  virtual Status commit_poll(const PollCommit& commit) = 0;
+
+  // Records a failed poll for `status`, leaving the watermark alone.
+  virtual Status record_failure(std::int64_t stream_key, Instant poll_start,
+                                const std::string& reason,
+                                const PollStats& stats) = 0;
+
+  // Pending notifications for `sink` whose next attempt is due at `now`,
+  // oldest first.
+  virtual Result<std::vector<Notification>> due_notifications(
+      const std::string& sink, Instant now, std::size_t limit) = 0;
+
+  virtual Status mark_delivered(std::int64_t notification_sequence,
+                                Instant now, int http_status) = 0;
+
+  // Deletes dedupe keys dated before `keys_before` and events polled before
+  // `events_before`, at most `batch` rows of each. Returns the rows deleted.
+  virtual Result<std::int64_t> prune(Instant keys_before, Instant events_before,
+                                     std::int64_t batch) = 0;
+};
+
+// Holds the single-writer lock of a store until destroyed.
+class WriterLock {
+ public:
+  virtual ~WriterLock() = default;
+};
+
+// Takes the writer lock of the store at `store_path` (a lock file beside
+// it). Fails with ErrorKind::kLocked naming the holder's process id when
+// another live process holds it. A lock left by a killed process is free,
+// because the kernel drops it with the process.
+Result<std::unique_ptr<WriterLock>> acquire_writer_lock(
+    const std::string& store_path);
+
+}  // namespace hubpoll
