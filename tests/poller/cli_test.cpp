@@ -1,1 +1,1 @@
-// Placeholder until implemented.
+#include <catch2/catch.hpp>
