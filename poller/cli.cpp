@@ -1,7 +1,6 @@
 #include "poller/cli.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 
@@ -124,8 +123,7 @@ void add_run_options(CLI::App& run, RunOptions& options) {
   run.add_option("--fixtures", options.sandbox_fixtures,
                  "With --sandbox: serve recorded Twitter responses from this "
                  "folder instead of generated records");
-  run.add_option("--config", options.config_path,
-                 "Poller configuration file")
+  run.add_option("--config", options.config_path, "Poller configuration file")
       ->capture_default_str();
   run.add_option("--instance", options.instance_path,
                  "Instance configuration file (Cloud Elements instance body)");
@@ -161,6 +159,11 @@ void add_run_options(CLI::App& run, RunOptions& options) {
                  "Days events are kept for replay")
       ->capture_default_str()
       ->check(CLI::Range(1, 36500));
+  run.add_option("--max-backoff", options.max_backoff,
+                 "Longest wait in seconds before retrying a failed webhook "
+                 "delivery (waits grow 4, 16, 64, ... s)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 7 * 24 * 3600));
 }
 
 }  // namespace
@@ -172,8 +175,7 @@ int run_cli(int argc, char** argv) {
       "configuration error, 75 the store is locked by another run."};
   app.require_subcommand(1);
   GlobalOptions global;
-  app.add_option("--log-format", global.log_format,
-                 "Log line format on stderr")
+  app.add_option("--log-format", global.log_format, "Log line format on stderr")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_option("--log-level", global.log_level, "Lowest level logged")
@@ -182,16 +184,36 @@ int run_cli(int argc, char** argv) {
 
   RunOptions run_options;
   CLI::App* run =
-      app.add_subcommand("run", "Poll the configured resources and emit new "
-                                "events");
+      app.add_subcommand("run",
+                         "Poll the configured resources and emit new "
+                         "events");
   add_run_options(*run, run_options);
+
+  DeliverOptions deliver_options;
+  CLI::App* deliver = app.add_subcommand(
+      "deliver", "Deliver the notifications that are due, then exit");
+  deliver->add_option("--instance", deliver_options.instance_path,
+                      "Instance configuration file (for the callback URL and "
+                      "signature key)");
+  deliver->add_option("--store", deliver_options.store_path,
+                      "SQLite event store file")
+      ->capture_default_str();
+  deliver->add_flag("--retry-dead", deliver_options.retry_dead,
+                    "Re-queue dead webhook notifications first");
+  deliver->add_option("--max-backoff", deliver_options.max_backoff,
+                      "Longest wait in seconds before retrying a failed "
+                      "delivery")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 7 * 24 * 3600));
 
   SandboxCommandOptions sandbox_options;
   CLI::App* sandbox = app.add_subcommand(
-      "sandbox", "Serve a local social hub with Twitter v1.1 records until "
-                 "SIGINT or SIGTERM; prints its base URL");
-  sandbox->add_option("--port", sandbox_options.port,
-                      "TCP port on 127.0.0.1 (0 picks a free one)")
+      "sandbox",
+      "Serve a local social hub with Twitter v1.1 records until "
+      "SIGINT or SIGTERM; prints its base URL");
+  sandbox
+      ->add_option("--port", sandbox_options.port,
+                   "TCP port on 127.0.0.1 (0 picks a free one)")
       ->capture_default_str();
   sandbox->add_option("--fixtures", sandbox_options.fixtures,
                       "Serve recorded Twitter responses from this folder");
@@ -202,23 +224,53 @@ int run_cli(int argc, char** argv) {
   date->require_subcommand(1);
   CLI::App* date_parse = date->add_subcommand(
       "parse", "Print VALUE, read with PATTERN, as an ISO 8601 UTC instant");
-  date_parse->add_option("pattern", date_options.pattern,
-                         "Java SimpleDateFormat pattern, or milliseconds")
+  date_parse
+      ->add_option("pattern", date_options.pattern,
+                   "Java SimpleDateFormat pattern, or milliseconds")
       ->required();
   date_parse->add_option("value", date_options.value, "Text to parse")
       ->required();
-  date_parse->add_option("--zone", date_options.zone,
-                         "Zone for patterns without an offset")
+  date_parse
+      ->add_option("--zone", date_options.zone,
+                   "Zone for patterns without an offset")
       ->capture_default_str();
-  CLI::App* date_format = date->add_subcommand(
-      "format", "Print an instant formatted with PATTERN");
-  date_format->add_option("pattern", date_options.pattern,
-                          "Java SimpleDateFormat pattern, or milliseconds")
+  CLI::App* date_format =
+      date->add_subcommand("format", "Print an instant formatted with PATTERN");
+  date_format
+      ->add_option("pattern", date_options.pattern,
+                   "Java SimpleDateFormat pattern, or milliseconds")
       ->required();
   date_format->add_option("--at", date_options.at,
                           "ISO 8601 instant to format (default: now)");
   date_format->add_option("--zone", date_options.zone, "Zone to format in")
       ->capture_default_str();
+
+  ValidateOptions validate_options;
+  CLI::App* validate = app.add_subcommand(
+      "validate",
+      "Check poller and instance configurations; with --probe, "
+      "also fetch one page per resource and check its records");
+  validate
+      ->add_option("--config", validate_options.config_path,
+                   "Poller configuration file")
+      ->capture_default_str();
+  validate->add_option("--instance", validate_options.instance_path,
+                       "Instance configuration file");
+  validate->add_flag("--probe", validate_options.probe,
+                     "Fetch one page per resource (needs --base-url or "
+                     "--sandbox) and check ids and dates");
+  validate->add_flag("--sandbox", validate_options.sandbox,
+                     "Probe the built-in sandbox");
+  validate->add_option("--fixtures", validate_options.sandbox_fixtures,
+                       "With --sandbox: serve recorded Twitter responses "
+                       "from this folder");
+  validate->add_option("--base-url", validate_options.base_url,
+                       "Hub base URL to probe");
+  validate->add_option("--format", validate_options.format, "Report format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  validate->add_flag("--strict", validate_options.strict,
+                     "Treat warnings as errors");
 
   UrlCommandOptions url_options;
   CLI::App* url = app.add_subcommand(
@@ -248,17 +300,18 @@ int run_cli(int argc, char** argv) {
                          : global.log_level == "warning" ? LogLevel::kWarning
                          : global.log_level == "error"   ? LogLevel::kError
                                                          : LogLevel::kInfo;
-  StreamLogger logger(stderr,
-                      global.log_format == "json" ? LogFormat::kJson
-                                                  : LogFormat::kText,
-                      level);
+  StreamLogger logger(
+      stderr, global.log_format == "json" ? LogFormat::kJson : LogFormat::kText,
+      level);
   initialize_http();
 
   if (*run) return run_command(run_options, logger);
+  if (*deliver) return deliver_command(deliver_options, logger);
   if (*sandbox) return sandbox_command(sandbox_options, logger);
   if (*date_parse) return date_parse_command(date_options, logger);
   if (*date_format) return date_format_command(date_options, logger);
   if (*url) return url_command(url_options, logger);
+  if (*validate) return validate_command(validate_options, logger);
   return kExitUsage;
 }
 

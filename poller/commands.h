@@ -26,9 +26,20 @@ struct RunOptions {
   int overlap_seconds = 300;
   int retention_days = 7;
   int keep_events_days = 90;
+  int max_backoff = 3600;  // seconds
 };
 
 int run_command(const RunOptions& options, Logger& logger);
+
+// Options of `hubpoll deliver`.
+struct DeliverOptions {
+  std::string instance_path;
+  std::string store_path = "hubpoll.db";
+  bool retry_dead = false;
+  int max_backoff = 3600;  // seconds
+};
+
+int deliver_command(const DeliverOptions& options, Logger& logger);
 
 // Options of `hubpoll sandbox`.
 struct SandboxCommandOptions {
@@ -37,5 +48,20 @@ struct SandboxCommandOptions {
 };
 
 int sandbox_command(const SandboxCommandOptions& options, Logger& logger);
+
+// Options of `hubpoll validate`.
+struct ValidateOptions {
+  std::string config_path = "config/pollers.json";
+  std::string instance_path;  // empty: validate the poller configuration only
+  bool probe = false;         // fetch one page per resource and check records
+  bool sandbox = false;       // probe the built-in sandbox
+  std::string sandbox_fixtures;
+  std::string base_url;       // probe this hub
+  std::string format = "text";  // text or json
+  bool strict = false;          // warnings count as errors
+};
+
+// Exit codes: 0 clean (warnings allowed), 1 errors, 2 usage errors.
+int validate_command(const ValidateOptions& options, Logger& logger);
 
 }  // namespace hubpoll

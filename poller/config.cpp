@@ -29,17 +29,14 @@ constexpr std::array<std::string_view, 9> kResourceKeys = {
 };
 
 constexpr std::array<std::string_view, 6> kDateKeys = {
-    "updatedDateField",    "updatedDateFormat", "updatedDateTimezone",
-    "createdDateField",    "createdDateFormat", "createdDateTimezone",
+    "updatedDateField", "updatedDateFormat", "updatedDateTimezone",
+    "createdDateField", "createdDateFormat", "createdDateTimezone",
 };
 
 constexpr std::array<std::string_view, 6> kInstanceSettingKeys = {
-    "event.notification.enabled",
-    "event.notification.callback.url",
-    "event.notification.signature.key",
-    "event.poller.refresh_interval",
-    "event.poller.configuration",
-    "event.poller.urls",
+    "event.notification.enabled",       "event.notification.callback.url",
+    "event.notification.signature.key", "event.poller.refresh_interval",
+    "event.poller.configuration",       "event.poller.urls",
 };
 
 constexpr int kMaxPageSize = 10000;
@@ -49,7 +46,8 @@ Error config_error(std::string message) {
 }
 
 // The error context for one field: `pollers.json: /statuses/pageSize`.
-std::string field_location(const std::string& source, const std::string& pointer) {
+std::string field_location(const std::string& source,
+                           const std::string& pointer) {
   return source + ": " + pointer;
 }
 
@@ -253,7 +251,8 @@ Result<ResourceConfig> read_resource(const std::string& name,
                                      std::vector<ConfigWarning>* warnings) {
   const std::string pointer = "/" + json_pointer_token(name);
   const std::string location = field_location(source, pointer);
-  if (!object.IsObject()) return config_error(location + ": expected an object");
+  if (!object.IsObject())
+    return config_error(location + ": expected an object");
   warn_unknown_keys(object, kResourceKeys, location, warnings);
 
   ResourceConfig resource;
@@ -270,7 +269,8 @@ Result<ResourceConfig> read_resource(const std::string& name,
   resource.url = std::move(*url_template);
 
   const Value* id_field = find_member(object, "idField");
-  if (id_field == nullptr) return config_error(location + ": idField is missing");
+  if (id_field == nullptr)
+    return config_error(location + ": idField is missing");
   auto id_path = read_string(*id_field, location + "/idField");
   if (!id_path) return id_path.error();
   if (id_path->empty()) {
@@ -292,8 +292,7 @@ Result<PollerConfig> read_poller_config(const Value& root,
                                         const std::string& source,
                                         std::vector<ConfigWarning>* warnings) {
   if (!root.IsObject()) {
-    return config_error(source +
-                        ": expected an object keyed by resource name");
+    return config_error(source + ": expected an object keyed by resource name");
   }
   PollerConfig config;
   for (auto it = root.MemberBegin(); it != root.MemberEnd(); ++it) {
@@ -341,26 +340,29 @@ Result<PollerConfig> read_legacy_urls(std::string_view text,
     const std::string line_location =
         location + " line " + std::to_string(line_number);
     if (fields.size() != 9) {
-      return config_error(line_location + ": expected 9 |-separated fields, "
-                          "found " + std::to_string(fields.size()));
+      return config_error(line_location +
+                          ": expected 9 |-separated fields, "
+                          "found " +
+                          std::to_string(fields.size()));
     }
     rapidjson::Document entry(rapidjson::kObjectType);
     auto& allocator = entry.GetAllocator();
     auto add = [&](Value& object, const char* key, const std::string& value) {
-      object.AddMember(Value(key, allocator), Value(trim(value).c_str(), allocator),
-                       allocator);
+      object.AddMember(Value(key, allocator),
+                       Value(trim(value).c_str(), allocator), allocator);
     };
     add(entry, "url", fields[1]);
     add(entry, "idField", "id");
     Value dates(rapidjson::kObjectType);
-    const char* date_keys[] = {"updatedDateField",  "updatedDateFormat",
+    const char* date_keys[] = {"updatedDateField",    "updatedDateFormat",
                                "updatedDateTimezone", "createdDateField",
                                "createdDateFormat",   "createdDateTimezone"};
     for (int i = 0; i < 6; ++i) {
       if (!trim(fields[3 + i]).empty()) add(dates, date_keys[i], fields[3 + i]);
     }
     entry.AddMember("datesConfiguration", dates, allocator);
-    auto resource = read_resource(trim(fields[0]), entry, line_location, nullptr);
+    auto resource =
+        read_resource(trim(fields[0]), entry, line_location, nullptr);
     if (!resource) return resource.error();
     config.resources.push_back(std::move(*resource));
   }
@@ -407,7 +409,8 @@ Status read_poller_urls(const Value& value, const std::string& location,
   return {};
 }
 
-Status read_instance_settings(const Value& settings, const std::string& location,
+Status read_instance_settings(const Value& settings,
+                              const std::string& location,
                               InstanceConfig& instance,
                               std::vector<ConfigWarning>* warnings) {
   if (!settings.IsObject()) {
@@ -437,13 +440,14 @@ Status read_instance_settings(const Value& settings, const std::string& location
   if (const Value* v =
           find_member(settings, "event.notification.signature.key")) {
     // The value is a secret: messages name the key, never the value.
-    auto key = read_string(*v, key_location("event.notification.signature.key"));
+    auto key =
+        read_string(*v, key_location("event.notification.signature.key"));
     if (!key) return key.error();
     instance.signature_key = std::move(*key);
   }
   if (const Value* v = find_member(settings, "event.poller.refresh_interval")) {
-    auto minutes = read_integer(*v, key_location("event.poller.refresh_interval"),
-                                1, 7 * 24 * 60);
+    auto minutes = read_integer(
+        *v, key_location("event.poller.refresh_interval"), 1, 7 * 24 * 60);
     if (!minutes) return minutes.error();
     instance.refresh_interval = std::chrono::minutes(*minutes);
   }
@@ -452,8 +456,8 @@ Status read_instance_settings(const Value& settings, const std::string& location
     Result<PollerConfig> config =
         v->IsString()
             ? parse_poller_config(
-                  std::string_view(v->GetString(), v->GetStringLength()),
-                  where, warnings)
+                  std::string_view(v->GetString(), v->GetStringLength()), where,
+                  warnings)
             : read_poller_config(*v, where, warnings);
     if (!config) return config.error();
     instance.poller_config = std::move(*config);

@@ -22,8 +22,7 @@ std::string join_url(const std::string& base, const std::string& path) {
   return url + path;
 }
 
-std::string add_query_parameter(const std::string& url,
-                                const std::string& name,
+std::string add_query_parameter(const std::string& url, const std::string& name,
                                 const std::string& value) {
   const char separator = url.find('?') == std::string::npos ? '?' : '&';
   return url + separator + name + "=" + percent_encode(value);
@@ -120,8 +119,8 @@ Status ResourcePoll::fetch_all_pages() {
                             " pages (raise --max-pages if the hub really "
                             "has that many)");
     }
-    std::string url = add_query_parameter(
-        first_url, "pageSize", std::to_string(resource_.page_size));
+    std::string url = add_query_parameter(first_url, "pageSize",
+                                          std::to_string(resource_.page_size));
     if (!token.empty()) url = add_query_parameter(url, "nextPage", token);
 
     std::string next_token;
@@ -202,10 +201,10 @@ Result<Instant> ResourcePoll::parse_date(const ScannedRecord& record,
   }
   auto parsed = field.pattern.parse(*value, field.zone);
   if (!parsed) {
-    return make_error(ErrorKind::kPayload,
-                      field.path + " \"" + *value + "\" does not match \"" +
-                          field.pattern.text() + "\": " +
-                          parsed.error().message);
+    return make_error(ErrorKind::kPayload, field.path + " \"" + *value +
+                                               "\" does not match \"" +
+                                               field.pattern.text() +
+                                               "\": " + parsed.error().message);
   }
   return *parsed;
 }
@@ -238,14 +237,14 @@ Status ResourcePoll::handle_record(const ScannedRecord& record) {
   // Records dated after the poll started belong to the next poll.
   if (resource_.filter_by_current_date && updated > poll_start_) return {};
 
-  const auto difference = updated > created ? updated - created
-                                            : created - updated;
+  const auto difference =
+      updated > created ? updated - created : created - updated;
   const bool is_created = difference <= resource_.created_check_tolerance;
   const std::string type = is_created ? "CREATED" : "UPDATED";
-  std::string key = is_created ? "c:" + record.id
-                               : "u:" + record.id + "@" +
-                                     std::to_string(
-                                         updated.time_since_epoch().count());
+  std::string key =
+      is_created ? "c:" + record.id
+                 : "u:" + record.id + "@" +
+                       std::to_string(updated.time_since_epoch().count());
   if (!keys_this_poll_.insert(key).second) return {};
 
   auto known = store_.find_key(state_.stream_key, key);
@@ -346,11 +345,12 @@ PollResult Poller::poll(const ResourceConfig& resource) {
   if (!status) {
     result.error = status.error().message;
     result.stats.emitted = 0;
-    logger_.error(resource.name + ": poll failed, nothing committed: " +
-                  result.error);
-    Status recorded = store_.record_failure(state->stream_key, result.poll_start,
-                                            result.error, result.stats);
-    if (!recorded) logger_.error(resource.name + ": " + recorded.error().message);
+    logger_.error(resource.name +
+                  ": poll failed, nothing committed: " + result.error);
+    Status recorded = store_.record_failure(
+        state->stream_key, result.poll_start, result.error, result.stats);
+    if (!recorded)
+      logger_.error(resource.name + ": " + recorded.error().message);
     return result;
   }
   result.ok = true;

@@ -7,8 +7,7 @@
 namespace hubpoll {
 
 std::string make_event_id(std::string_view instance_id,
-                          std::string_view resource,
-                          std::string_view object_id,
+                          std::string_view resource, std::string_view object_id,
                           std::string_view event_type, Instant updated_date) {
   // NUL separators keep ("ab", "c") and ("a", "bc") apart.
   std::string input;

@@ -18,7 +18,8 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+  while (!text.empty() &&
+         std::isspace(static_cast<unsigned char>(text.front())))
     text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
     text.remove_suffix(1);
@@ -148,9 +149,8 @@ Status CurlResponse::start(const HttpRequest& request) {
   }
   const CURLMcode added = curl_multi_add_handle(multi_, easy_);
   if (added != CURLM_OK) {
-    return make_error(ErrorKind::kTransport,
-                      std::string("libcurl failed: ") +
-                          curl_multi_strerror(added));
+    return make_error(ErrorKind::kTransport, std::string("libcurl failed: ") +
+                                                 curl_multi_strerror(added));
   }
 
   // The status is known once the first body byte arrives or the transfer
@@ -200,9 +200,9 @@ Status CurlResponse::drive_until_data() {
     int running = 0;
     const CURLMcode performed = curl_multi_perform(multi_, &running);
     if (performed != CURLM_OK) {
-      return make_error(ErrorKind::kTransport,
-                        std::string("libcurl failed: ") +
-                            curl_multi_strerror(performed));
+      return make_error(
+          ErrorKind::kTransport,
+          std::string("libcurl failed: ") + curl_multi_strerror(performed));
     }
     int queued = 0;
     while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
@@ -212,12 +212,10 @@ Status CurlResponse::drive_until_data() {
       }
     }
     if (!pending_.empty() || done_) break;
-    const CURLMcode polled =
-        curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    const CURLMcode polled = curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
     if (polled != CURLM_OK) {
-      return make_error(ErrorKind::kTransport,
-                        std::string("libcurl failed: ") +
-                            curl_multi_strerror(polled));
+      return make_error(ErrorKind::kTransport, std::string("libcurl failed: ") +
+                                                   curl_multi_strerror(polled));
     }
   }
   return {};

@@ -233,8 +233,8 @@ class ScanHandler
         record_.id.assign(text.data(), text.size());
         id_is_number_ = type == ScalarType::kNumber;
       } else {
-        record_.id_problem = type == ScalarType::kNull ? "id is null"
-                                                       : "id is a boolean";
+        record_.id_problem =
+            type == ScalarType::kNull ? "id is null" : "id is a boolean";
       }
     }
     if (!has_text) return true;

@@ -1,22 +1,20 @@
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "poller/cli.h"
 #include "poller/commands.h"
 #include "poller/config.h"
+#include "poller/delivery.h"
 #include "poller/engine.h"
-#include "poller/event.h"
 #include "sandbox/sandbox.h"
 #include "store/event_store.h"
 
 namespace hubpoll {
 namespace {
-
-constexpr std::size_t kDeliveryBatch = 100;
 
 // Waits for SIGINT or SIGTERM on a thread of its own, so the main loop can
 // sleep on a condition variable and wake at once when asked to stop. The
@@ -120,9 +118,9 @@ Result<RunPlan> plan_run(const RunOptions& options) {
   for (const std::string& name : wanted) {
     const ResourceConfig* resource = plan.pollers.find(name);
     if (resource == nullptr) {
-      return make_error(ErrorKind::kConfig,
-                        "resource \"" + name +
-                            "\" is not in the poller configuration");
+      return make_error(
+          ErrorKind::kConfig,
+          "resource \"" + name + "\" is not in the poller configuration");
     }
     plan.resources.push_back(resource);
   }
@@ -157,36 +155,23 @@ Result<RunPlan> plan_run(const RunOptions& options) {
   return plan;
 }
 
-// Prints the due stdout notifications' events as JSON lines and marks them
-// delivered. A crash between the two prints them again on the next run.
-Status deliver_to_stdout(EventStore& store, const InstanceConfig& instance,
-                         const Clock& clock) {
-  while (true) {
-    auto due = store.due_notifications("stdout", clock.now(), kDeliveryBatch);
-    if (!due) return due.error();
-    if (due->empty()) return {};
-    for (const Notification& notification : *due) {
-      std::string lines;
-      for (const Event& event : notification.events) {
-        lines += format_event_line(event, instance.element_key);
-        lines += '\n';
-      }
-      if (std::fwrite(lines.data(), 1, lines.size(), stdout) != lines.size() ||
-          std::fflush(stdout) != 0) {
-        return make_error(ErrorKind::kIo, "writing events to stdout failed");
-      }
-      Status marked =
-          store.mark_delivered(notification.sequence, clock.now(), 0);
-      if (!marked) return marked;
-    }
+// Delivers what is due for the plan's sink. Returns false when a delivery
+// failed or the store could not be read.
+bool deliver_due(EventStore& store, const RunPlan& plan,
+                 const RunOptions& options, const Clock& clock,
+                 Logger& logger) {
+  DeliveryOptions delivery_options;
+  delivery_options.max_backoff = std::chrono::seconds(options.max_backoff);
+  Deliverer deliverer(plan.instance, store, clock, logger, delivery_options);
+  Result<DeliveryReport> report =
+      plan.sink == "webhook"  ? deliverer.deliver_to_webhook()
+      : plan.sink == "stdout" ? deliverer.deliver_to_stdout()
+                              : Result<DeliveryReport>(DeliveryReport{});
+  if (!report) {
+    logger.error("delivering events failed: " + report.error().message);
+    return false;
   }
-}
-
-Status deliver_due(EventStore& store, const RunPlan& plan, const Clock& clock) {
-  if (plan.sink == "stdout") {
-    return deliver_to_stdout(store, plan.instance, clock);
-  }
-  return {};
+  return report->retrying == 0 && report->dead == 0;
 }
 
 // Polls every planned resource once and delivers. Returns false when any
@@ -194,31 +179,21 @@ Status deliver_due(EventStore& store, const RunPlan& plan, const Clock& clock) {
 bool run_cycle(const RunPlan& plan, const RunOptions& options,
                const PollOptions& poll_options, EventStore& store,
                const Clock& clock, Logger& logger) {
-  bool all_ok = true;
-  Status delivered = deliver_due(store, plan, clock);
-  if (!delivered) {
-    logger.error("delivering due events failed: " +
-                 delivered.error().message);
-    all_ok = false;
-  }
+  bool all_ok = deliver_due(store, plan, options, clock, logger);
   Poller poller(plan.instance, store, clock, logger, poll_options);
   for (const ResourceConfig* resource : plan.resources) {
     const PollResult result = poller.poll(*resource);
-    all_ok = all_ok && result.ok;
+    all_ok = result.ok && all_ok;
   }
-  delivered = deliver_due(store, plan, clock);
-  if (!delivered) {
-    logger.error("delivering events failed: " + delivered.error().message);
-    all_ok = false;
-  }
+  all_ok = deliver_due(store, plan, options, clock, logger) && all_ok;
 
   const Instant now = clock.now();
   const auto window = plan.instance.refresh_interval;
   auto pruned = store.prune(
       now - window - std::chrono::hours(24 * options.retention_days),
       now - std::chrono::hours(24 * options.keep_events_days), 10'000);
-  if (!pruned) logger.warning("pruning the store failed: " +
-                              pruned.error().message);
+  if (!pruned)
+    logger.warning("pruning the store failed: " + pruned.error().message);
   return all_ok;
 }
 
@@ -231,8 +206,9 @@ int run_command(const RunOptions& options, Logger& logger) {
     return kExitUsage;
   }
   if (options.base_url.empty() && !options.sandbox) {
-    logger.error("no hub to poll: pass --base-url URL, or --sandbox to poll "
-                 "the built-in sandbox");
+    logger.error(
+        "no hub to poll: pass --base-url URL, or --sandbox to poll "
+        "the built-in sandbox");
     return kExitUsage;
   }
 
@@ -274,8 +250,8 @@ int run_command(const RunOptions& options, Logger& logger) {
   poll_options.sink = plan->sink;
 
   if (options.once) {
-    const bool ok = run_cycle(*plan, options, poll_options, **store, clock,
-                              logger);
+    const bool ok =
+        run_cycle(*plan, options, poll_options, **store, clock, logger);
     return ok ? kExitOk : kExitFailure;
   }
 
@@ -298,6 +274,64 @@ int run_command(const RunOptions& options, Logger& logger) {
   }
   logger.info("stopped");
   return kExitOk;
+}
+
+int deliver_command(const DeliverOptions& options, Logger& logger) {
+  InstanceConfig instance;
+  if (!options.instance_path.empty()) {
+    auto loaded = load_instance_config(options.instance_path);
+    if (!loaded) {
+      logger.error(loaded.error().message);
+      return kExitUsage;
+    }
+    instance = std::move(*loaded);
+  }
+  auto lock = acquire_writer_lock(options.store_path);
+  if (!lock) {
+    logger.error(lock.error().message);
+    return lock.error().kind == ErrorKind::kLocked ? kExitStoreLocked
+                                                   : kExitFailure;
+  }
+  auto store = EventStore::open(options.store_path);
+  if (!store) {
+    logger.error(store.error().message);
+    return kExitFailure;
+  }
+  SystemClock clock;
+  if (options.retry_dead) {
+    auto requeued = (*store)->retry_dead("webhook", clock.now());
+    if (!requeued) {
+      logger.error(requeued.error().message);
+      return kExitFailure;
+    }
+    logger.info("re-queued " + std::to_string(*requeued) +
+                " dead notification(s)");
+  }
+
+  DeliveryOptions delivery_options;
+  delivery_options.max_backoff = std::chrono::seconds(options.max_backoff);
+  Deliverer deliverer(instance, **store, clock, logger, delivery_options);
+  auto printed = deliverer.deliver_to_stdout();
+  if (!printed) {
+    logger.error("delivering events failed: " + printed.error().message);
+    return kExitFailure;
+  }
+  if (instance.callback_url.empty()) {
+    auto waiting = (*store)->due_notifications("webhook", clock.now(), 1);
+    if (waiting && !waiting->empty()) {
+      logger.error("webhook notifications are waiting but no callback URL "
+                   "is configured: pass --instance with "
+                   "event.notification.callback.url");
+      return kExitUsage;
+    }
+    return kExitOk;
+  }
+  auto posted = deliverer.deliver_to_webhook();
+  if (!posted) {
+    logger.error("delivering events failed: " + posted.error().message);
+    return kExitFailure;
+  }
+  return posted->retrying == 0 && posted->dead == 0 ? kExitOk : kExitFailure;
 }
 
 int sandbox_command(const SandboxCommandOptions& options, Logger& logger) {

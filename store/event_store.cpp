@@ -73,13 +73,15 @@ CREATE TABLE notification_events (
   PRIMARY KEY (notification_sequence, event_sequence)
 ) WITHOUT ROWID;
 CREATE TABLE delivery_attempts (
+  attempt_key INTEGER PRIMARY KEY,
   notification_sequence INTEGER NOT NULL,
   attempt INTEGER NOT NULL,
   at_ms INTEGER NOT NULL,
   http_status INTEGER,
-  error TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (notification_sequence, attempt)
-) WITHOUT ROWID;
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX delivery_attempts_by_notification
+  ON delivery_attempts (notification_sequence);
 )sql",
 };
 
@@ -156,6 +158,15 @@ class SqliteEventStore final : public EventStore {
       const std::string& sink, Instant now, std::size_t limit) override;
   Status mark_delivered(std::int64_t notification_sequence, Instant now,
                         int http_status) override;
+  Status mark_failed(std::int64_t notification_sequence, Instant now,
+                     int http_status, const std::string& error,
+                     std::optional<Instant> retry_at) override;
+  Result<std::int64_t> retry_dead(const std::string& sink,
+                                  Instant now) override;
+  Result<std::vector<Attempt>> attempts(
+      std::int64_t notification_sequence) override;
+  Result<NotificationState> notification_state(
+      const std::string& notification_id) override;
   Result<std::int64_t> prune(Instant keys_before, Instant events_before,
                              std::int64_t batch) override;
 
@@ -166,6 +177,10 @@ class SqliteEventStore final : public EventStore {
   Status write_notifications(const PollCommit& commit,
                              const std::vector<std::int64_t>& sequences);
   Status write_stream_state(const PollCommit& commit);
+  Status update_after_attempt(std::int64_t notification_sequence,
+                              const char* state, Instant now,
+                              int http_status, const std::string& error,
+                              Instant next_attempt);
   Result<std::vector<Event>> notification_events(std::int64_t sequence,
                                                  const std::string& instance,
                                                  const std::string& resource);
@@ -362,8 +377,10 @@ Result<std::vector<Notification>> SqliteEventStore::due_notifications(
   auto select = database_.prepare(
       "SELECT n.sequence, n.notification_id, n.created_ms, n.attempts, "
       "s.instance_id, s.resource FROM notifications n JOIN streams s "
-      "ON s.stream_key = n.stream_key WHERE n.state = 'pending' AND "
-      "n.sink = ? AND n.next_attempt_ms <= ? ORDER BY n.sequence LIMIT ?");
+      "ON s.stream_key = n.stream_key WHERE n.sequence IN (SELECT "
+      "MIN(sequence) FROM notifications WHERE state = 'pending' AND sink = ? "
+      "GROUP BY stream_key) AND n.next_attempt_ms <= ? ORDER BY n.sequence "
+      "LIMIT ?");
   if (!select) return select.error();
   select->bind(1, sink).bind(2, to_ms(now)).bind(
       3, static_cast<std::int64_t>(limit));
@@ -424,26 +441,97 @@ Result<std::vector<Event>> SqliteEventStore::notification_events(
 
 Status SqliteEventStore::mark_delivered(std::int64_t notification_sequence,
                                         Instant now, int http_status) {
+  return update_after_attempt(notification_sequence, "delivered", now,
+                              http_status, "", now);
+}
+
+Status SqliteEventStore::mark_failed(std::int64_t notification_sequence,
+                                     Instant now, int http_status,
+                                     const std::string& error,
+                                     std::optional<Instant> retry_at) {
+  return update_after_attempt(notification_sequence,
+                              retry_at ? "pending" : "dead", now, http_status,
+                              error, retry_at.value_or(now));
+}
+
+Status SqliteEventStore::update_after_attempt(
+    std::int64_t notification_sequence, const char* state, Instant now,
+    int http_status, const std::string& error, Instant next_attempt) {
   auto transaction = Transaction::begin(database_);
   if (!transaction) return transaction.error();
   auto update = database_.prepare(
-      "UPDATE notifications SET state = 'delivered', attempts = attempts + 1, "
-      "last_status = ? WHERE sequence = ?");
+      "UPDATE notifications SET state = ?, attempts = attempts + 1, "
+      "last_status = ?, last_error = ?, next_attempt_ms = ? "
+      "WHERE sequence = ?");
   if (!update) return update.error();
-  update->bind(1, std::int64_t{http_status}).bind(2, notification_sequence);
+  update->bind(1, std::string_view(state))
+      .bind(2, std::int64_t{http_status})
+      .bind(3, error)
+      .bind(4, to_ms(next_attempt))
+      .bind(5, notification_sequence);
   Status status = update->run();
   if (!status) return status;
   auto attempt = database_.prepare(
       "INSERT INTO delivery_attempts (notification_sequence, attempt, at_ms, "
-      "http_status) SELECT sequence, attempts, ?, ? FROM notifications "
-      "WHERE sequence = ?");
+      "http_status, error) SELECT sequence, attempts, ?, ?, ? FROM "
+      "notifications WHERE sequence = ?");
   if (!attempt) return attempt.error();
   attempt->bind(1, to_ms(now))
       .bind(2, std::int64_t{http_status})
-      .bind(3, notification_sequence);
+      .bind(3, error)
+      .bind(4, notification_sequence);
   status = attempt->run();
   if (!status) return status;
   return transaction->commit();
+}
+
+Result<std::int64_t> SqliteEventStore::retry_dead(const std::string& sink,
+                                                  Instant now) {
+  auto update = database_.prepare(
+      "UPDATE notifications SET state = 'pending', attempts = 0, "
+      "next_attempt_ms = ? WHERE state = 'dead' AND sink = ?");
+  if (!update) return update.error();
+  update->bind(1, to_ms(now)).bind(2, sink);
+  Status status = update->run();
+  if (!status) return status.error();
+  return static_cast<std::int64_t>(database_.changes());
+}
+
+Result<std::vector<EventStore::Attempt>> SqliteEventStore::attempts(
+    std::int64_t notification_sequence) {
+  auto select = database_.prepare(
+      "SELECT at_ms, http_status, error FROM delivery_attempts WHERE "
+      "notification_sequence = ? ORDER BY attempt_key");
+  if (!select) return select.error();
+  select->bind(1, notification_sequence);
+  std::vector<Attempt> attempts;
+  while (true) {
+    auto row = select->step();
+    if (!row) return row.error();
+    if (!*row) return attempts;
+    attempts.push_back(Attempt{from_ms(select->column_int(0)),
+                               static_cast<int>(select->column_int(1)),
+                               select->column_text(2)});
+  }
+}
+
+Result<EventStore::NotificationState> SqliteEventStore::notification_state(
+    const std::string& notification_id) {
+  auto select = database_.prepare(
+      "SELECT state, attempts, last_status, last_error FROM notifications "
+      "WHERE notification_id = ?");
+  if (!select) return select.error();
+  select->bind(1, notification_id);
+  auto row = select->step();
+  if (!row) return row.error();
+  if (!*row) {
+    return make_error(ErrorKind::kStore,
+                      "notification " + notification_id + " not found");
+  }
+  return NotificationState{select->column_text(0),
+                           static_cast<int>(select->column_int(1)),
+                           static_cast<int>(select->column_int(2)),
+                           select->column_text(3)};
 }
 
 Result<std::int64_t> SqliteEventStore::prune(Instant keys_before,

@@ -111,13 +111,48 @@ class EventStore {
                                 const std::string& reason,
                                 const PollStats& stats) = 0;
 
-  // Pending notifications for `sink` whose next attempt is due at `now`,
-  // oldest first.
+  // The oldest pending notification of each stream for `sink`, when its
+  // next attempt is due at `now`, oldest first. A stream's later
+  // notifications wait behind its oldest, so each stream's events go out in
+  // order.
   virtual Result<std::vector<Notification>> due_notifications(
       const std::string& sink, Instant now, std::size_t limit) = 0;
 
+  // Records a successful attempt; `http_status` is 0 for the stdout sink.
   virtual Status mark_delivered(std::int64_t notification_sequence,
                                 Instant now, int http_status) = 0;
+
+  // Records a failed attempt. With `retry_at` the notification stays
+  // pending until then; without it, it is dead. `http_status` is 0 when no
+  // response arrived.
+  virtual Status mark_failed(std::int64_t notification_sequence, Instant now,
+                             int http_status, const std::string& error,
+                             std::optional<Instant> retry_at) = 0;
+
+  // Makes every dead notification of `sink` pending and due at `now`, with
+  // its attempt count reset. Returns how many were re-queued.
+  virtual Result<std::int64_t> retry_dead(const std::string& sink,
+                                          Instant now) = 0;
+
+  // The attempts made so far for one notification, oldest first.
+  struct Attempt {
+    Instant at;
+    int http_status = 0;
+    std::string error;
+  };
+  virtual Result<std::vector<Attempt>> attempts(
+      std::int64_t notification_sequence) = 0;
+
+  // The state of one notification: "pending", "delivered" or "dead", and
+  // its last error.
+  struct NotificationState {
+    std::string state;
+    int attempts = 0;
+    int last_status = 0;
+    std::string last_error;
+  };
+  virtual Result<NotificationState> notification_state(
+      const std::string& notification_id) = 0;
 
   // Deletes dedupe keys dated before `keys_before` and events polled before
   // `events_before`, at most `batch` rows of each. Returns the rows deleted.

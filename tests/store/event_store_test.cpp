@@ -168,6 +168,22 @@ TEST_CASE("a failed commit leaves nothing of the poll", "[store]") {
   CHECK(due->front().events.size() == 1);
 }
 
+// Takes every pending notification of `sink` in delivery order, marking each
+// delivered so that the next one of its stream becomes due.
+std::vector<Notification> drain(EventStore& store, const std::string& sink,
+                                Instant now) {
+  std::vector<Notification> drained;
+  while (true) {
+    auto due = store.due_notifications(sink, now, 100);
+    REQUIRE(due.ok());
+    if (due->empty()) return drained;
+    for (Notification& notification : *due) {
+      REQUIRE(store.mark_delivered(notification.sequence, now, 200).ok());
+      drained.push_back(std::move(notification));
+    }
+  }
+}
+
 TEST_CASE("notifications hold at most the configured number of events",
           "[store]") {
   testing::TempDir dir;
@@ -175,18 +191,77 @@ TEST_CASE("notifications hold at most the configured number of events",
   const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
   REQUIRE(store->commit_poll(commit_with_events(key, 23, at_hour(1))).ok());
 
-  auto due = store->due_notifications("stdout", at_hour(1), 100);
-  REQUIRE(due.ok());
-  REQUIRE(due->size() == 3);
-  CHECK((*due)[0].events.size() == 10);
-  CHECK((*due)[1].events.size() == 10);
-  CHECK((*due)[2].events.size() == 3);
-  CHECK((*due)[0].events.front().event_id == "event-0");
-  CHECK((*due)[2].events.back().event_id == "event-22");
-  CHECK((*due)[0].notification_id == "n-event-0");
-  CHECK((*due)[0].resource == "r");
-  CHECK((*due)[0].instance_id == "i");
+  const auto notifications = drain(*store, "stdout", at_hour(1));
+  REQUIRE(notifications.size() == 3);
+  CHECK(notifications[0].events.size() == 10);
+  CHECK(notifications[1].events.size() == 10);
+  CHECK(notifications[2].events.size() == 3);
+  CHECK(notifications[0].events.front().event_id == "event-0");
+  CHECK(notifications[2].events.back().event_id == "event-22");
+  CHECK(notifications[0].notification_id == "n-event-0");
+  CHECK(notifications[0].resource == "r");
+  CHECK(notifications[0].instance_id == "i");
   CHECK(store->due_notifications("webhook", at_hour(1), 100)->empty());
+}
+
+TEST_CASE("only the oldest notification of a stream is due", "[store]") {
+  testing::TempDir dir;
+  auto store = open_store(dir);
+  const std::int64_t first = store->stream(StreamId{"i", "a"})->stream_key;
+  const std::int64_t second = store->stream(StreamId{"i", "b"})->stream_key;
+  REQUIRE(store->commit_poll(commit_with_events(first, 12, at_hour(1))).ok());
+  PollCommit other = commit_with_events(second, 1, at_hour(1));
+  other.events[0].event_id = "other-0";
+  REQUIRE(store->commit_poll(other).ok());
+
+  auto due = store->due_notifications("stdout", at_hour(1), 100);
+  REQUIRE(due->size() == 2);
+  CHECK((*due)[0].resource == "a");
+  CHECK((*due)[1].resource == "b");
+
+  // A head waiting for a retry holds back its stream only.
+  REQUIRE(store->mark_failed((*due)[0].sequence, at_hour(1), 503, "HTTP 503",
+                             at_hour(2))
+              .ok());
+  auto waiting = store->due_notifications("stdout", at_hour(1), 100);
+  REQUIRE(waiting->size() == 1);
+  CHECK(waiting->front().resource == "b");
+  auto later = store->due_notifications("stdout", at_hour(2), 100);
+  REQUIRE(later->size() == 2);
+  CHECK(later->front().sequence == (*due)[0].sequence);
+  CHECK(later->front().attempts == 1);
+}
+
+TEST_CASE("dead notifications stop blocking and can be re-queued",
+          "[store]") {
+  testing::TempDir dir;
+  auto store = open_store(dir);
+  const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
+  PollCommit commit = commit_with_events(key, 12, at_hour(1));
+  commit.sink = "webhook";
+  REQUIRE(store->commit_poll(commit).ok());
+  auto head = store->due_notifications("webhook", at_hour(1), 100);
+  REQUIRE(head->size() == 1);
+  REQUIRE(store->mark_failed(head->front().sequence, at_hour(1), 400,
+                             "HTTP 400 from receiver: bad", std::nullopt)
+              .ok());
+  auto state = store->notification_state(head->front().notification_id);
+  REQUIRE(state.ok());
+  CHECK(state->state == "dead");
+  CHECK(state->last_status == 400);
+  CHECK(state->last_error == "HTTP 400 from receiver: bad");
+
+  auto next = store->due_notifications("webhook", at_hour(1), 100);
+  REQUIRE(next->size() == 1);
+  CHECK(next->front().sequence != head->front().sequence);
+
+  CHECK(*store->retry_dead("webhook", at_hour(3)) == 1);
+  auto attempts = store->attempts(head->front().sequence);
+  REQUIRE(attempts.ok());
+  REQUIRE(attempts->size() == 1);
+  CHECK(attempts->front().http_status == 400);
+  CHECK(store->notification_state(head->front().notification_id)->state ==
+        "pending");
 }
 
 TEST_CASE("delivered notifications are no longer due", "[store]") {
@@ -195,11 +270,14 @@ TEST_CASE("delivered notifications are no longer due", "[store]") {
   const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
   REQUIRE(store->commit_poll(commit_with_events(key, 12, at_hour(1))).ok());
   auto due = store->due_notifications("stdout", at_hour(1), 100);
-  REQUIRE(due->size() == 2);
+  REQUIRE(due->size() == 1);
   REQUIRE(store->mark_delivered(due->front().sequence, at_hour(1), 0).ok());
   auto remaining = store->due_notifications("stdout", at_hour(1), 100);
   REQUIRE(remaining->size() == 1);
-  CHECK(remaining->front().sequence == due->back().sequence);
+  CHECK(remaining->front().sequence > due->front().sequence);
+  REQUIRE(store->mark_delivered(remaining->front().sequence, at_hour(1), 0)
+              .ok());
+  CHECK(store->due_notifications("stdout", at_hour(1), 100)->empty());
 }
 
 TEST_CASE("a commit without a sink queues no notifications", "[store]") {
@@ -246,10 +324,7 @@ TEST_CASE("pruning removes old keys and delivered events in batches",
   CHECK(*store->find_key(key, "c:0") == KeyState::kAbsent);
   CHECK(*store->find_key(key, "c:recent") == KeyState::kEmitted);
 
-  for (const Notification& notification :
-       *store->due_notifications("stdout", at_hour(10), 100)) {
-    REQUIRE(store->mark_delivered(notification.sequence, at_hour(10), 0).ok());
-  }
+  drain(*store, "stdout", at_hour(10));
   auto first_batch = store->prune(at_hour(5), at_hour(5), 3);
   REQUIRE(first_batch.ok());
   CHECK(*first_batch == 3);
