@@ -101,31 +101,37 @@ std::optional<Instant> optional_instant(const Statement& row, int column) {
   return from_ms(row.column_int(column));
 }
 
-Status migrate(Database& database, const std::string& path) {
-  auto version_query = database.prepare("PRAGMA user_version");
-  if (!version_query) return version_query.error();
-  auto has_row = version_query->step();
+Result<int> schema_version(Database& database) {
+  auto query = database.prepare("PRAGMA user_version");
+  if (!query) return query.error();
+  auto has_row = query->step();
   if (!has_row) return has_row.error();
-  const auto version = static_cast<int>(version_query->column_int(0));
-  if (version > kSchemaVersion) {
+  return static_cast<int>(query->column_int(0));
+}
+
+// Runs the migrations the store lacks, all in one write transaction so
+// that connections opening the store at the same time migrate it once.
+Status migrate(Database& database, const std::string& path) {
+  auto transaction = Transaction::begin(database);
+  if (!transaction) return transaction.error();
+  auto version = schema_version(database);
+  if (!version) return version.error();
+  if (*version > kSchemaVersion) {
     return make_error(ErrorKind::kStore,
                       path + ": store schema version " +
-                          std::to_string(version) +
+                          std::to_string(*version) +
                           " is newer than this hubpoll supports (" +
                           std::to_string(kSchemaVersion) + ")");
   }
-  for (int next = version; next < kSchemaVersion; ++next) {
-    auto transaction = Transaction::begin(database);
-    if (!transaction) return transaction.error();
+  if (*version == kSchemaVersion) return transaction->commit();
+  for (int next = *version; next < kSchemaVersion; ++next) {
     Status status = database.execute(kMigrations[next]);
     if (!status) return status;
-    status = database.execute("PRAGMA user_version = " +
-                              std::to_string(next + 1));
-    if (!status) return status;
-    status = transaction->commit();
-    if (!status) return status;
   }
-  return {};
+  Status status = database.execute("PRAGMA user_version = " +
+                                   std::to_string(kSchemaVersion));
+  if (!status) return status;
+  return transaction->commit();
 }
 
 // Creates the file with mode 0600 before SQLite opens it, so events are

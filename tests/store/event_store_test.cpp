@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "store/sqlite.h"
 #include "support/temp_dir.h"
 
@@ -346,6 +348,28 @@ TEST_CASE("a second writer lock names the holder", "[store]") {
                              std::to_string(::getpid())));
   first->reset();
   CHECK(acquire_writer_lock(path).ok());
+}
+
+}  // namespace
+}  // namespace hubpoll
+
+namespace hubpoll {
+namespace {
+
+TEST_CASE("connections opening a new store together migrate it once",
+          "[store]") {
+  testing::TempDir dir;
+  const std::string path = dir.file("events.db");
+  std::vector<std::thread> openers;
+  std::vector<int> opened(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    openers.emplace_back([&, i] { opened[i] = EventStore::open(path).ok(); });
+  }
+  for (std::thread& opener : openers) opener.join();
+  for (int i = 0; i < 4; ++i) {
+    INFO("connection " << i);
+    CHECK(opened[i] == 1);
+  }
 }
 
 }  // namespace
