@@ -590,8 +590,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
   auto database = Database::open(path);
   if (!database) return database.error();
   Status status = database->execute(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-      "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+      "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; "
+      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
   if (!status) return status.error();
   status = migrate(*database, path);
   if (!status) return status.error();
