@@ -2,10 +2,14 @@
 
 #include <curl/curl.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_set>
 
 #include "poller/event.h"
+#include "poller/fetch_policy.h"
 #include "poller/json_util.h"
 #include "poller/record_scanner.h"
 #include "poller/url_template.h"
@@ -46,17 +50,76 @@ std::string printable_preview(std::string_view body) {
   return preview;
 }
 
+// Raw records of new events, kept in an unlinked temporary file until the
+// commit, so a page of any size costs disk, not memory.
+class RawSpill {
+ public:
+  RawSpill() = default;
+  RawSpill(const RawSpill&) = delete;
+  RawSpill& operator=(const RawSpill&) = delete;
+  ~RawSpill() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+
+  // Appends `raw`; its place goes to read().
+  Status append(std::string_view raw) {
+    if (file_ == nullptr) {
+      file_ = std::tmpfile();
+      if (file_ == nullptr) return io_error("creating a temporary file");
+    }
+    places_.push_back(Place{size_, raw.size()});
+    if (std::fwrite(raw.data(), 1, raw.size(), file_) != raw.size()) {
+      return io_error("writing a temporary file");
+    }
+    size_ += static_cast<long>(raw.size());
+    return {};
+  }
+
+  // Reads the `index`-th appended record into `raw`.
+  Status read(std::size_t index, std::string& raw) {
+    const Place& place = places_.at(index);
+    raw.resize(place.length);
+    if (std::fflush(file_) != 0 ||
+        std::fseek(file_, place.offset, SEEK_SET) != 0 ||
+        std::fread(raw.data(), 1, place.length, file_) != place.length) {
+      return io_error("reading a temporary file");
+    }
+    // Appends continue at the end.
+    if (std::fseek(file_, 0, SEEK_END) != 0) {
+      return io_error("seeking a temporary file");
+    }
+    return {};
+  }
+
+ private:
+  struct Place {
+    long offset;
+    std::size_t length;
+  };
+
+  static Error io_error(const char* what) {
+    return make_error(ErrorKind::kIo,
+                      std::string(what) + " failed: " + std::strerror(errno));
+  }
+
+  std::FILE* file_ = nullptr;
+  long size_ = 0;
+  std::vector<Place> places_;
+};
+
 // The state of one poll of one resource.
 class ResourcePoll {
  public:
   ResourcePoll(const InstanceConfig& instance, const ResourceConfig& resource,
                EventStore& store, const PollOptions& options,
-               const StreamState& state, Instant window_start,
-               Instant poll_start)
+               const Clock& clock, Logger& logger, const StreamState& state,
+               Instant window_start, Instant poll_start)
       : instance_(instance),
         resource_(resource),
         store_(store),
         options_(options),
+        clock_(clock),
+        logger_(logger),
         state_(state),
         window_start_(window_start),
         poll_start_(poll_start) {
@@ -92,6 +155,8 @@ class ResourcePoll {
   const ResourceConfig& resource_;
   EventStore& store_;
   const PollOptions& options_;
+  const Clock& clock_;
+  Logger& logger_;
   const StreamState& state_;
   const Instant window_start_;
   Instant poll_start_;
@@ -102,7 +167,11 @@ class ResourcePoll {
   PollStats stats_;
   std::unordered_set<std::string> keys_this_poll_;
   std::vector<DedupeEntry> keys_;
-  std::vector<Event> events_;
+  std::vector<Event> events_;  // raw text is in spill_
+  RawSpill spill_;
+  // How long the hub asked to wait before the next page, when it reported
+  // its rate limit as exhausted.
+  std::optional<std::chrono::milliseconds> pause_before_next_;
 };
 
 Status ResourcePoll::fetch_all_pages() {
@@ -136,6 +205,20 @@ Status ResourcePoll::fetch_all_pages() {
                             "\" a second time; paging would loop");
     }
     token = std::move(next_token);
+    if (pause_before_next_) {
+      if (*pause_before_next_ > options_.fetch.max_wait) {
+        return make_error(ErrorKind::kRateLimited,
+                          page_context() +
+                              ": the hub's rate limit is exhausted and "
+                              "resets later than --max-wait " +
+                              std::to_string(options_.fetch.max_wait.count()) +
+                              " s; skipped until the next cycle");
+      }
+      logger_.info(resource_.name + " " + page_context() +
+                   ": rate limit exhausted, waiting for its reset");
+      options_.wait(*pause_before_next_);
+      pause_before_next_.reset();
+    }
   }
 }
 
@@ -147,10 +230,17 @@ Status ResourcePoll::fetch_page(const std::string& url,
   if (!options_.authorization.empty()) {
     request.headers.emplace_back("Authorization", options_.authorization);
   }
-  auto response = send_request(request, options_.limits);
+  auto response =
+      send_with_retries(request, options_.limits, options_.fetch, clock_,
+                        options_.wait, logger_,
+                        resource_.name + " " + page_context());
   if (!response) return response.error();
   Status status = check_status(**response);
   if (!status) return status;
+  if ((*response)->header("x-rate-limit-remaining") == std::string("0")) {
+    pause_before_next_ = rate_limit_pause(**response, clock_.now())
+                             .value_or(std::chrono::milliseconds(0));
+  }
 
   // Only the first page's Date: every page belongs to the same poll.
   if (page_number_ == 1) {
@@ -275,7 +365,8 @@ Status ResourcePoll::emit(const ScannedRecord& record,
   event.event_type = event_type;
   event.date = updated;
   event.poll_date = poll_start_;
-  event.raw = compact_json(record.raw);
+  Status spilled = spill_.append(compact_json(record.raw));
+  if (!spilled) return spilled;
   events_.push_back(std::move(event));
   keys_.push_back(DedupeEntry{key, updated, true});
   ++stats_.emitted;
@@ -301,6 +392,9 @@ PollCommit ResourcePoll::take_commit() {
   commit.events = std::move(events_);
   commit.sink = options_.sink;
   commit.stats = stats_;
+  commit.load_raw = [this](std::size_t index, std::string& raw) {
+    return spill_.read(index, raw);
+  };
   for (Event& event : commit.events) event.poll_date = poll_start_;
   return commit;
 }
@@ -336,21 +430,27 @@ PollResult Poller::poll(const ResourceConfig& resource) {
         result.poll_start - instance_.refresh_interval - resource.poll_delay;
   }
 
-  ResourcePoll poll(instance_, resource, store_, options_, *state,
-                    result.window_start, result.poll_start);
+  ResourcePoll poll(instance_, resource, store_, options_, clock_, logger_,
+                    *state, result.window_start, result.poll_start);
   Status status = poll.fetch_all_pages();
   result.stats = poll.stats();
   result.poll_start = poll.poll_start();
   if (status) status = store_.commit_poll(poll.take_commit());
   if (!status) {
     result.error = status.error().message;
+    result.rate_limited = status.error().kind == ErrorKind::kRateLimited;
     result.stats.emitted = 0;
-    logger_.error(resource.name +
-                  ": poll failed, nothing committed: " + result.error);
+    if (result.rate_limited) {
+      logger_.warning(resource.name + ": " + result.error);
+    } else {
+      logger_.error(resource.name + ": poll failed, nothing committed: " +
+                    result.error);
+    }
     Status recorded = store_.record_failure(
         state->stream_key, result.poll_start, result.error, result.stats);
-    if (!recorded)
+    if (!recorded) {
       logger_.error(resource.name + ": " + recorded.error().message);
+    }
     return result;
   }
   result.ok = true;

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "poller/config.h"
+#include "poller/fetch_policy.h"
 #include "poller/http_client.h"
 #include "poller/log.h"
 #include "poller/time_types.h"
@@ -23,6 +25,11 @@ struct PollOptions {
   // logged or stored.
   std::string authorization;
   HttpLimits limits;
+  FetchPolicy fetch;
+  // Waits for retries and rate limits. Default: sleeps.
+  Waiter wait = [](std::chrono::milliseconds duration) {
+    std::this_thread::sleep_for(duration);
+  };
   // How far each window reaches back before the previous poll's start, so
   // records that reach the hub late are still seen.
   std::chrono::seconds overlap{5 * 60};
@@ -37,6 +44,9 @@ struct PollOptions {
 struct PollResult {
   std::string resource;
   bool ok = false;
+  // The hub asked for a pause longer than the maximum wait; the resource is
+  // skipped until the next cycle. Not counted as a failure.
+  bool rate_limited = false;
   std::string error;  // why the poll failed; nothing of it was committed
   PollStats stats;
   Instant window_start;

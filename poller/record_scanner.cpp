@@ -154,6 +154,10 @@ class ScanHandler
   const Status& shape_status() const { return shape_status_; }
 
  private:
+  // Far deeper than any API record, and shallow enough that a hostile body
+  // cannot grow the frame stack without bound.
+  static constexpr int kMaxDepth = 512;
+
   enum class RootKind { kNone, kArray, kObject, kScalar };
   enum class ScalarType { kString, kNumber, kNull, kBoolean };
 
@@ -193,6 +197,11 @@ class ScanHandler
   }
 
   bool start_container(bool is_object) {
+    if (depth() >= kMaxDepth) {
+      shape_status_ = payload_error("the body is nested deeper than " +
+                                    std::to_string(kMaxDepth) + " levels");
+      return false;
+    }
     if (root_kind_ == RootKind::kNone) {
       root_kind_ = is_object ? RootKind::kObject : RootKind::kArray;
     }

@@ -44,7 +44,8 @@ using ChunkSource = std::function<Result<std::string_view>()>;
 using RecordCallback = std::function<Status(const ScannedRecord&)>;
 
 // Scans one page. Errors: malformed JSON or invalid UTF-8 (with the byte
-// offset), a body that is not an array or an object with a records array,
+// offset), nesting deeper than 512 levels, a body that is not an array or an
+// object with a records array,
 // and errors from `source` or `on_record`. Memory stays bounded by the
 // largest record, not the page.
 Status scan_records(const ScanSpec& spec, const ChunkSource& source,

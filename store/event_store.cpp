@@ -290,7 +290,15 @@ Status SqliteEventStore::write_keys(const PollCommit& commit) {
 Status SqliteEventStore::write_events(const PollCommit& commit,
                                       std::vector<std::int64_t>& sequences) {
   sequences.reserve(commit.events.size());
-  for (const Event& event : commit.events) {
+  std::string loaded_raw;
+  for (std::size_t i = 0; i < commit.events.size(); ++i) {
+    const Event& event = commit.events[i];
+    std::string_view raw = event.raw;
+    if (commit.load_raw) {
+      Status loaded = commit.load_raw(i, loaded_raw);
+      if (!loaded) return loaded;
+      raw = loaded_raw;
+    }
     insert_event_.reset();
     insert_event_.bind(1, event.event_id)
         .bind(2, commit.stream_key)
@@ -298,7 +306,7 @@ Status SqliteEventStore::write_events(const PollCommit& commit,
         .bind(4, event.event_type)
         .bind(5, to_ms(event.date))
         .bind(6, to_ms(event.poll_date))
-        .bind(7, event.raw);
+        .bind(7, raw);
     Status status = insert_event_.run();
     if (!status) return status;
     sequences.push_back(database_.last_insert_rowid());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,9 @@ struct PollCommit {
   Instant window_start;
   std::vector<DedupeEntry> keys;
   std::vector<Event> events;  // in emission order
+  // Supplies the raw text of events[index] when the events were built
+  // without it, so a large page need not hold every record in memory.
+  std::function<Status(std::size_t index, std::string& raw)> load_raw;
   // Destination of the new events' notifications ("stdout" or "webhook");
   // empty when notifications are disabled.
   std::string sink;
