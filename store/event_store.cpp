@@ -250,12 +250,18 @@ Result<StreamState> SqliteEventStore::stream(const StreamId& id) {
 
 Result<KeyState> SqliteEventStore::find_key(std::int64_t stream_key,
                                             const std::string& key) {
-  find_key_.reset();
   find_key_.bind(1, stream_key).bind(2, key);
   auto row = find_key_.step();
+  KeyState state = KeyState::kAbsent;
+  if (row && *row) {
+    state = find_key_.column_int(0) != 0 ? KeyState::kEmitted : KeyState::kSeen;
+  }
+  // A statement left on a row keeps its read transaction open, and a later
+  // write from this connection would then fail at once with
+  // SQLITE_BUSY_SNAPSHOT when another connection has committed meanwhile.
+  find_key_.reset();
   if (!row) return row.error();
-  if (!*row) return KeyState::kAbsent;
-  return find_key_.column_int(0) != 0 ? KeyState::kEmitted : KeyState::kSeen;
+  return state;
 }
 
 Status SqliteEventStore::commit_poll(const PollCommit& commit) {

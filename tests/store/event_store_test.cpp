@@ -377,3 +377,30 @@ TEST_CASE("connections opening a new store together migrate it once",
 
 }  // namespace
 }  // namespace hubpoll
+
+namespace hubpoll {
+namespace {
+
+TEST_CASE("a key lookup leaves no read transaction open", "[store]") {
+  testing::TempDir dir;
+  auto first = open_store(dir);
+  auto second = open_store(dir);
+  const std::int64_t a = first->stream(StreamId{"i", "a"})->stream_key;
+  const std::int64_t b = second->stream(StreamId{"i", "b"})->stream_key;
+  REQUIRE(first->commit_poll(commit_with_events(a, 1, at_hour(1))).ok());
+
+  // A lookup that finds its key, then a commit from another connection,
+  // then a commit from the first: the last failed with "database is
+  // locked" while the lookup's statement still held its snapshot.
+  REQUIRE(*first->find_key(a, "c:0") == KeyState::kEmitted);
+  PollCommit other = commit_with_events(b, 1, at_hour(1));
+  other.events[0].event_id = "other-0";
+  REQUIRE(second->commit_poll(other).ok());
+  PollCommit again = commit_with_events(a, 0, at_hour(2));
+  Status status = first->commit_poll(again);
+  INFO((status.ok() ? "" : status.error().message));
+  CHECK(status.ok());
+}
+
+}  // namespace
+}  // namespace hubpoll
