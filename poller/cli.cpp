@@ -61,8 +61,7 @@ int date_parse_command(const DateCommandOptions& options, Logger& logger) {
   }
   auto instant = pattern->parse(options.value, *zone);
   if (!instant) {
-    logger.error("\"" + options.value + "\" does not match \"" +
-                 options.pattern + "\": " + instant.error().message);
+    logger.error(instant.error().message);
     return kExitFailure;
   }
   std::printf("%s\n", format_iso8601(*instant).c_str());
@@ -116,7 +115,9 @@ int url_command(const UrlCommandOptions& options, Logger& logger) {
 
 void add_run_options(CLI::App& run, RunOptions& options) {
   run.add_flag("--once", options.once,
-               "Poll every resource once, deliver, and exit (for cron)");
+               "Poll every resource once, deliver, and exit (for cron); "
+               "without it, poll each resource every refresh interval "
+               "until SIGTERM or SIGINT, reloading on SIGHUP");
   run.add_flag("--sandbox", options.sandbox,
                "Start the built-in sandbox hub on a free 127.0.0.1 port and "
                "poll it");
@@ -164,6 +165,71 @@ void add_run_options(CLI::App& run, RunOptions& options) {
                  "delivery (waits grow 4, 16, 64, ... s)")
       ->capture_default_str()
       ->check(CLI::Range(0, 7 * 24 * 3600));
+  run.add_option("--metrics-file", options.metrics_file,
+                 "Write Prometheus metrics to this file after each poll "
+                 "(replaced atomically; for node_exporter's textfile "
+                 "collector, name it *.prom)");
+  run.add_option("--stop-timeout", options.stop_timeout_seconds,
+                 "Seconds a stopping daemon waits for polls in progress; "
+                 "after that it exits and those polls commit nothing")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 24 * 3600));
+}
+
+void add_replay_options(CLI::App& replay, ReplayCommandOptions& options) {
+  replay.add_option("--since", options.since,
+                    "Replay events dated at or after this ISO 8601 time "
+                    "(default date: the event's updated date; see --by)");
+  replay.add_option("--until", options.until,
+                    "Replay events dated before this ISO 8601 time");
+  replay
+      .add_option("--by", options.by,
+                  "Which date --since and --until compare: the event's "
+                  "updated date (event-date) or when it was polled "
+                  "(poll-date)")
+      ->check(CLI::IsMember({"event-date", "poll-date"}))
+      ->capture_default_str();
+  replay.add_option("--resource", options.resources,
+                    "Replay only this resource (repeatable)");
+  replay.add_option("--event-id", options.event_ids,
+                    "Replay only this event id (repeatable)");
+  replay
+      .add_option("--sink", options.sink,
+                  "Where events go: stdout (JSON lines) or webhook (new "
+                  "notifications with the header Elements-Replay: true, "
+                  "queued in the store and sent to the instance's "
+                  "callback URL)")
+      ->check(CLI::IsMember({"stdout", "webhook"}))
+      ->capture_default_str();
+  replay.add_option("--instance", options.instance_path,
+                    "Instance configuration file (instance id, callback URL "
+                    "and signature key)");
+  replay.add_option("--store", options.store_path, "SQLite event store file")
+      ->capture_default_str();
+  replay
+      .add_option("--max-backoff", options.max_backoff,
+                  "Longest wait in seconds before retrying a failed "
+                  "delivery")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 7 * 24 * 3600));
+  replay
+      .add_option("--progress-every", options.progress_every,
+                  "Log a progress line after every this many queued "
+                  "notifications (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+}
+
+void add_status_options(CLI::App& status, StatusCommandOptions& options) {
+  status.add_option("--format", options.format, "Report format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  status.add_option("--instance", options.instance_path,
+                    "Instance configuration file: show only its resources "
+                    "and use its refresh interval (default 15 min) for the "
+                    "next poll due");
+  status.add_option("--store", options.store_path, "SQLite event store file")
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -195,16 +261,32 @@ int run_cli(int argc, char** argv) {
   deliver->add_option("--instance", deliver_options.instance_path,
                       "Instance configuration file (for the callback URL and "
                       "signature key)");
-  deliver->add_option("--store", deliver_options.store_path,
-                      "SQLite event store file")
+  deliver
+      ->add_option("--store", deliver_options.store_path,
+                   "SQLite event store file")
       ->capture_default_str();
   deliver->add_flag("--retry-dead", deliver_options.retry_dead,
                     "Re-queue dead webhook notifications first");
-  deliver->add_option("--max-backoff", deliver_options.max_backoff,
-                      "Longest wait in seconds before retrying a failed "
-                      "delivery")
+  deliver
+      ->add_option("--max-backoff", deliver_options.max_backoff,
+                   "Longest wait in seconds before retrying a failed "
+                   "delivery")
       ->capture_default_str()
       ->check(CLI::Range(0, 7 * 24 * 3600));
+
+  ReplayCommandOptions replay_options;
+  CLI::App* replay = app.add_subcommand(
+      "replay",
+      "Send stored events again to stdout or the webhook; dedupe keys and "
+      "watermarks stay as they are");
+  add_replay_options(*replay, replay_options);
+
+  StatusCommandOptions status_options;
+  CLI::App* status = app.add_subcommand(
+      "status",
+      "Show each resource's last poll, counts, notifications and next poll "
+      "due; reads the store without locking it");
+  add_status_options(*status, status_options);
 
   SandboxCommandOptions sandbox_options;
   CLI::App* sandbox = app.add_subcommand(
@@ -307,6 +389,8 @@ int run_cli(int argc, char** argv) {
 
   if (*run) return run_command(run_options, logger);
   if (*deliver) return deliver_command(deliver_options, logger);
+  if (*replay) return replay_command(replay_options, logger);
+  if (*status) return status_command(status_options, logger);
   if (*sandbox) return sandbox_command(sandbox_options, logger);
   if (*date_parse) return date_parse_command(date_options, logger);
   if (*date_format) return date_format_command(date_options, logger);

@@ -27,8 +27,15 @@ struct RunOptions {
   int retention_days = 7;
   int keep_events_days = 90;
   int max_backoff = 3600;  // seconds
+  // Prometheus text file rewritten after each poll; empty writes none.
+  std::string metrics_file;
+  // Seconds a stopping daemon waits for polls in progress before it exits
+  // without them; a poll that did not commit by then commits nothing.
+  int stop_timeout_seconds = 30;
 };
 
+// Polls once with `once`, else runs the daemon until SIGTERM or SIGINT,
+// reloading the configuration on SIGHUP.
 int run_command(const RunOptions& options, Logger& logger);
 
 // Options of `hubpoll deliver`.
@@ -40,6 +47,33 @@ struct DeliverOptions {
 };
 
 int deliver_command(const DeliverOptions& options, Logger& logger);
+
+// Options of `hubpoll replay`.
+struct ReplayCommandOptions {
+  std::string since;  // ISO 8601, inclusive; empty: from the first event
+  std::string until;  // ISO 8601, exclusive; empty: to the last event
+  std::string by = "event-date";  // event-date or poll-date
+  std::vector<std::string> resources;
+  std::vector<std::string> event_ids;
+  std::string sink = "stdout";  // stdout or webhook
+  std::string instance_path;
+  std::string store_path = "hubpoll.db";
+  int max_backoff = 3600;    // seconds
+  int progress_every = 100;  // notifications between progress lines
+};
+
+int replay_command(const ReplayCommandOptions& options, Logger& logger);
+
+// Options of `hubpoll status`.
+struct StatusCommandOptions {
+  std::string format = "text";  // text or json
+  std::string instance_path;    // for the instance id and refresh interval
+  std::string store_path = "hubpoll.db";
+};
+
+// Reads the store without taking the writer lock, so it works while a
+// daemon runs.
+int status_command(const StatusCommandOptions& options, Logger& logger);
 
 // Options of `hubpoll sandbox`.
 struct SandboxCommandOptions {
@@ -56,7 +90,7 @@ struct ValidateOptions {
   bool probe = false;         // fetch one page per resource and check records
   bool sandbox = false;       // probe the built-in sandbox
   std::string sandbox_fixtures;
-  std::string base_url;       // probe this hub
+  std::string base_url;         // probe this hub
   std::string format = "text";  // text or json
   bool strict = false;          // warnings count as errors
 };

@@ -152,10 +152,19 @@ Result<DeliveryReport> Deliverer::deliver_to_stdout() {
 }
 
 Result<DeliveryReport> Deliverer::deliver_to_webhook() {
+  return deliver_sink_to_webhook("webhook");
+}
+
+Result<DeliveryReport> Deliverer::deliver_replays_to_webhook() {
+  return deliver_sink_to_webhook(kWebhookReplaySink);
+}
+
+Result<DeliveryReport> Deliverer::deliver_sink_to_webhook(
+    const std::string& sink) {
   DeliveryReport report;
   std::set<std::int64_t> attempted;
   while (true) {
-    auto due = store_.due_notifications("webhook", clock_.now(), kBatch);
+    auto due = store_.due_notifications(sink, clock_.now(), kBatch);
     if (!due) return due.error();
     bool progressed = false;
     for (const Notification& notification : *due) {
@@ -167,7 +176,7 @@ Result<DeliveryReport> Deliverer::deliver_to_webhook() {
     if (!progressed) break;
   }
   if (report.delivered + report.retrying + report.dead > 0) {
-    logger_.info("webhook: delivered " + std::to_string(report.delivered) +
+    logger_.info(sink + ": delivered " + std::to_string(report.delivered) +
                  " notification(s), " + std::to_string(report.retrying) +
                  " to retry, " + std::to_string(report.dead) + " dead");
   }
@@ -180,6 +189,9 @@ Status Deliverer::post(const Notification& notification,
   HttpHeaders headers = {{"Content-Type", "application/json"},
                          {kNotificationIdHeader,
                           notification.notification_id}};
+  if (notification.sink == kWebhookReplaySink) {
+    headers.emplace_back(kReplayHeader, "true");
+  }
   if (!instance_.signature_key.empty()) {
     headers.emplace_back(kSignatureHeader,
                          sign_webhook_body(body, instance_.signature_key));

@@ -33,6 +33,13 @@ struct DeliveryReport {
 inline constexpr const char* kNotificationIdHeader =
     "Elements-Notification-Id";
 inline constexpr const char* kSignatureHeader = "Elements-Webhook-Signature";
+// Set to "true" on notifications that `hubpoll replay` made.
+inline constexpr const char* kReplayHeader = "Elements-Replay";
+
+// The outbox sink of replayed webhook notifications. Live delivery reads only
+// the "webhook" sink, so replays never pass for new events and never hold up
+// a stream's live notifications.
+inline constexpr const char* kWebhookReplaySink = "webhook-replay";
 
 // The webhook body of a notification, in the Cloud Elements shape:
 // {"message": {elementKey, instanceId, instanceName, notificationId,
@@ -63,7 +70,12 @@ class Deliverer {
   // POSTs due webhook notifications to the instance's callback URL.
   Result<DeliveryReport> deliver_to_webhook();
 
+  // POSTs due replayed notifications (sink kWebhookReplaySink) to the
+  // callback URL, with the header `Elements-Replay: true`.
+  Result<DeliveryReport> deliver_replays_to_webhook();
+
  private:
+  Result<DeliveryReport> deliver_sink_to_webhook(const std::string& sink);
   Status post(const Notification& notification, DeliveryReport& report);
 
   const InstanceConfig& instance_;

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -10,6 +11,8 @@
 #include "poller/config.h"
 #include "poller/delivery.h"
 #include "poller/engine.h"
+#include "poller/metrics.h"
+#include "poller/scheduler.h"
 #include "sandbox/sandbox.h"
 #include "store/event_store.h"
 
@@ -65,6 +68,35 @@ class StopSignal {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopped_ = false;
+};
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and in every
+// thread started after construction, so that wait() receives them
+// synchronously instead of a handler. Construct it before any thread.
+class SignalSet {
+ public:
+  SignalSet() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    sigaddset(&signals_, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+  }
+  ~SignalSet() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalSet(const SignalSet&) = delete;
+  SignalSet& operator=(const SignalSet&) = delete;
+
+  // Blocks until one of the signals arrives and returns its number.
+  int wait() {
+    int received = 0;
+    while (sigwait(&signals_, &received) != 0) {
+    }
+    return received;
+  }
+
+ private:
+  sigset_t signals_;
+  sigset_t previous_;
 };
 
 // The Authorization header from HUBPOLL_USER_SECRET,
@@ -155,54 +187,310 @@ Result<RunPlan> plan_run(const RunOptions& options) {
   return plan;
 }
 
-// Delivers what is due for the plan's sink. Returns false when a delivery
-// failed or the store could not be read.
-bool deliver_due(EventStore& store, const RunPlan& plan,
-                 const RunOptions& options, const Clock& clock,
-                 Logger& logger) {
+// State shared by the polling threads of one run. Delivery and pruning take
+// `delivery_mutex`, so two threads never send the same notification.
+struct RunShared {
+  RunShared(const RunOptions& run_options, const Clock& run_clock,
+            Logger& run_logger)
+      : options(run_options), clock(run_clock), logger(run_logger) {}
+
+  const RunOptions& options;
+  const Clock& clock;
+  Logger& logger;
+  RunMetrics metrics;
+  std::mutex delivery_mutex;
+  std::mutex metrics_file_mutex;
+};
+
+// Delivers what is due for the plan's sink, and replayed notifications
+// when a callback URL is configured. Returns false when a delivery failed
+// or the store could not be read. Two threads must not call it at once:
+// the daemon's threads hold shared.delivery_mutex.
+bool deliver_due(EventStore& store, const RunPlan& plan, RunShared& shared) {
   DeliveryOptions delivery_options;
-  delivery_options.max_backoff = std::chrono::seconds(options.max_backoff);
-  Deliverer deliverer(plan.instance, store, clock, logger, delivery_options);
-  Result<DeliveryReport> report =
-      plan.sink == "webhook"  ? deliverer.deliver_to_webhook()
-      : plan.sink == "stdout" ? deliverer.deliver_to_stdout()
-                              : Result<DeliveryReport>(DeliveryReport{});
-  if (!report) {
-    logger.error("delivering events failed: " + report.error().message);
-    return false;
+  delivery_options.max_backoff =
+      std::chrono::seconds(shared.options.max_backoff);
+  Deliverer deliverer(plan.instance, store, shared.clock, shared.logger,
+                      delivery_options);
+  bool all_ok = true;
+  const auto account = [&](const std::string& sink,
+                           const Result<DeliveryReport>& report) {
+    if (!report) {
+      shared.logger.error("delivering events failed: " +
+                          report.error().message);
+      all_ok = false;
+      return;
+    }
+    shared.metrics.record_delivery(sink, *report);
+    all_ok = all_ok && report->retrying == 0 && report->dead == 0;
+  };
+  if (plan.sink == "webhook") {
+    account("webhook", deliverer.deliver_to_webhook());
+  } else if (plan.sink == "stdout") {
+    account("stdout", deliverer.deliver_to_stdout());
   }
-  return report->retrying == 0 && report->dead == 0;
+  if (!plan.instance.callback_url.empty()) {
+    account(kWebhookReplaySink, deliverer.deliver_replays_to_webhook());
+  }
+  return all_ok;
 }
 
-// Polls every planned resource once and delivers. Returns false when any
-// resource or delivery failed.
-bool run_cycle(const RunPlan& plan, const RunOptions& options,
-               const PollOptions& poll_options, EventStore& store,
-               const Clock& clock, Logger& logger) {
-  bool all_ok = deliver_due(store, plan, options, clock, logger);
-  Poller poller(plan.instance, store, clock, logger, poll_options);
-  for (const ResourceConfig* resource : plan.resources) {
-    const PollResult result = poller.poll(*resource);
-    all_ok = result.ok && all_ok;
-  }
-  all_ok = deliver_due(store, plan, options, clock, logger) && all_ok;
-
-  const Instant now = clock.now();
+// Deletes expired dedupe keys and events, a batch at a time.
+void prune_store(EventStore& store, const RunPlan& plan, RunShared& shared) {
+  const Instant now = shared.clock.now();
   const auto window = plan.instance.refresh_interval;
   auto pruned = store.prune(
-      now - window - std::chrono::hours(24 * options.retention_days),
-      now - std::chrono::hours(24 * options.keep_events_days), 10'000);
-  if (!pruned)
-    logger.warning("pruning the store failed: " + pruned.error().message);
+      now - window - std::chrono::hours(24 * shared.options.retention_days),
+      now - std::chrono::hours(24 * shared.options.keep_events_days), 10'000);
+  if (!pruned) {
+    shared.logger.warning("pruning the store failed: " +
+                          pruned.error().message);
+  }
+}
+
+void write_metrics_file(RunShared& shared) {
+  if (shared.options.metrics_file.empty()) return;
+  std::lock_guard<std::mutex> lock(shared.metrics_file_mutex);
+  Status written = write_file_atomically(shared.options.metrics_file,
+                                         shared.metrics.render());
+  if (!written) {
+    shared.logger.warning("writing metrics failed: " + written.error().message);
+  }
+}
+
+// Seeds the last-success gauges from the store, so they are right for
+// resources that this process has not polled successfully yet.
+void load_last_successes(EventStore& store, const RunPlan& plan,
+                         RunShared& shared) {
+  auto streams = store.stream_summaries();
+  if (!streams) return;
+  for (const EventStore::StreamSummary& stream : *streams) {
+    if (stream.id.instance_id == plan.instance.instance_id &&
+        stream.state.watermark) {
+      shared.metrics.set_last_success(stream.id.resource,
+                                      *stream.state.watermark);
+    }
+  }
+}
+
+// Polls one resource through a store connection of its own, so resources
+// can be polled on threads of their own.
+class ResourceWorker {
+ public:
+  ResourceWorker(std::shared_ptr<const RunPlan> plan,
+                 const ResourceConfig& resource,
+                 std::unique_ptr<EventStore> store, PollOptions poll_options,
+                 RunShared& shared)
+      : plan_(std::move(plan)),
+        resource_(resource),
+        store_(std::move(store)),
+        poll_options_(std::move(poll_options)),
+        shared_(shared) {}
+
+  // Polls once and counts the result. A backfill (--since) applies to the
+  // first poll only.
+  PollResult poll() {
+    Poller poller(plan_->instance, *store_, shared_.clock, shared_.logger,
+                  poll_options_);
+    poll_options_.since.reset();
+    const Instant started = shared_.clock.now();
+    PollResult result = poller.poll(resource_);
+    const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+        shared_.clock.now() - started);
+    shared_.metrics.record_poll(resource_.name, result.ok, result.stats,
+                                duration, result.poll_start);
+    return result;
+  }
+
+  // One daemon step: poll, then deliver what is due and prune.
+  // NOTE: a delivery retry that falls due between polls waits for the next
+  // poll of any resource, so it can be late by up to one interval divided
+  // by the number of resources.
+  void poll_and_deliver() {
+    poll();
+    {
+      std::lock_guard<std::mutex> lock(shared_.delivery_mutex);
+      deliver_due(*store_, *plan_, shared_);
+      prune_store(*store_, *plan_, shared_);
+    }
+    write_metrics_file(shared_);
+  }
+
+ private:
+  std::shared_ptr<const RunPlan> plan_;
+  const ResourceConfig& resource_;
+  std::unique_ptr<EventStore> store_;
+  PollOptions poll_options_;
+  RunShared& shared_;
+};
+
+// One worker per planned resource, each with its own store connection.
+Result<std::vector<std::unique_ptr<ResourceWorker>>> open_workers(
+    const std::shared_ptr<const RunPlan>& plan, const PollOptions& options,
+    RunShared& shared) {
+  std::vector<std::unique_ptr<ResourceWorker>> workers;
+  for (const ResourceConfig* resource : plan->resources) {
+    auto store = EventStore::open(shared.options.store_path);
+    if (!store) return store.error();
+    workers.push_back(std::make_unique<ResourceWorker>(
+        plan, *resource, std::move(*store), options, shared));
+  }
+  return workers;
+}
+
+// Delivers what is due, polls every planned resource once, each on its own
+// thread, and delivers again. Returns false when any resource or delivery
+// failed.
+bool run_once(const std::shared_ptr<const RunPlan>& plan,
+              const PollOptions& poll_options, EventStore& store,
+              RunShared& shared) {
+  bool all_ok = deliver_due(store, *plan, shared);
+  auto workers = open_workers(plan, poll_options, shared);
+  if (!workers) {
+    shared.logger.error(workers.error().message);
+    return false;
+  }
+  std::vector<char> polled_ok(workers->size(), 0);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < workers->size(); ++i) {
+    threads.emplace_back(
+        [&, i] { polled_ok[i] = (*workers)[i]->poll().ok ? 1 : 0; });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const char ok : polled_ok) all_ok = all_ok && ok != 0;
+
+  all_ok = deliver_due(store, *plan, shared) && all_ok;
+  prune_store(store, *plan, shared);
+  write_metrics_file(shared);
   return all_ok;
+}
+
+// A running schedule and what it polls with. Members are destroyed in
+// reverse order, so the scheduler's threads end before the workers go.
+struct Schedule {
+  Schedule(std::shared_ptr<const RunPlan> schedule_plan, const Clock& clock)
+      : plan(std::move(schedule_plan)), alarm(clock) {}
+
+  std::shared_ptr<const RunPlan> plan;
+  std::vector<std::unique_ptr<ResourceWorker>> workers;
+  ClockAlarm alarm;
+  std::unique_ptr<Scheduler> scheduler;
+};
+
+Result<std::unique_ptr<Schedule>> start_schedule(
+    std::shared_ptr<const RunPlan> plan, const PollOptions& poll_options,
+    RunShared& shared) {
+  auto schedule = std::make_unique<Schedule>(std::move(plan), shared.clock);
+  auto workers = open_workers(schedule->plan, poll_options, shared);
+  if (!workers) return workers.error();
+  schedule->workers = std::move(*workers);
+
+  std::vector<ScheduledJob> jobs;
+  for (std::size_t i = 0; i < schedule->workers.size(); ++i) {
+    ResourceWorker* worker = schedule->workers[i].get();
+    jobs.push_back(
+        ScheduledJob{schedule->plan->resources[i]->name,
+                     [worker](Instant) { worker->poll_and_deliver(); }});
+  }
+  schedule->scheduler = std::make_unique<Scheduler>(
+      std::move(jobs), schedule->plan->instance.refresh_interval,
+      shared.clock.now(), shared.clock, schedule->alarm, shared.logger);
+  schedule->scheduler->start();
+  shared.logger.info(
+      "polling " + std::to_string(schedule->plan->resources.size()) +
+      " resource(s) every " +
+      std::to_string(schedule->plan->instance.refresh_interval.count()) +
+      " min, first polls spread over one interval; stop with SIGTERM or "
+      "SIGINT, reload the configuration with SIGHUP");
+  return schedule;
+}
+
+// Reads the configuration again. The current schedule keeps running when
+// the new configuration is invalid; otherwise it finishes its polls in
+// progress and a new schedule starts from now.
+void reload(std::unique_ptr<Schedule>& schedule,
+            const PollOptions& poll_options, RunShared& shared) {
+  auto next = plan_run(shared.options);
+  if (!next) {
+    shared.logger.error(
+        "reloading the configuration failed, keeping the current one: " +
+        next.error().message);
+    return;
+  }
+  // A backfill applies to the daemon's first polls only.
+  next->since.reset();
+  schedule->scheduler->stop();
+  // NOTE: waits for polls in progress, which the HTTP limits bound; a
+  // SIGTERM during this wait is handled once they end.
+  schedule.reset();
+  auto started = start_schedule(
+      std::make_shared<const RunPlan>(std::move(*next)), poll_options, shared);
+  if (!started) {
+    shared.logger.error("restarting the schedule failed: " +
+                        started.error().message);
+    return;
+  }
+  schedule = std::move(*started);
+  shared.logger.info("reloaded the configuration");
+}
+
+// Runs the schedule until SIGTERM or SIGINT. Returns the exit code.
+int run_daemon(std::shared_ptr<const RunPlan> plan,
+               const PollOptions& poll_options, EventStore& store,
+               RunShared& shared, SignalSet& signals) {
+  {
+    std::lock_guard<std::mutex> lock(shared.delivery_mutex);
+    deliver_due(store, *plan, shared);
+  }
+  auto started = start_schedule(std::move(plan), poll_options, shared);
+  if (!started) {
+    shared.logger.error(started.error().message);
+    return kExitFailure;
+  }
+  std::unique_ptr<Schedule> schedule = std::move(*started);
+
+  while (true) {
+    const int signal = signals.wait();
+    if (signal != SIGHUP) {
+      shared.logger.info(std::string("received ") +
+                         (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                         ", stopping after the polls in progress");
+      break;
+    }
+    shared.logger.info("received SIGHUP, reloading the configuration");
+    if (!schedule) break;
+    reload(schedule, poll_options, shared);
+  }
+
+  if (schedule) {
+    schedule->scheduler->stop();
+    const auto timeout =
+        std::chrono::seconds(shared.options.stop_timeout_seconds);
+    if (!schedule->scheduler->wait_for(timeout)) {
+      // The process exits with the polls still running. SQLite discards a
+      // transaction that has not committed, and the kernel releases the
+      // writer lock with the process, so the store stays consistent and
+      // the next run polls those resources from their watermarks again.
+      shared.logger.warning(
+          "polls still in progress after " +
+          std::to_string(shared.options.stop_timeout_seconds) +
+          " s (--stop-timeout); exiting without them, nothing of them is "
+          "committed");
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(kExitOk);
+    }
+  }
+  shared.logger.info("stopped");
+  return kExitOk;
 }
 
 }  // namespace
 
 int run_command(const RunOptions& options, Logger& logger) {
-  auto plan = plan_run(options);
-  if (!plan) {
-    logger.error(plan.error().message);
+  auto planned = plan_run(options);
+  if (!planned) {
+    logger.error(planned.error().message);
     return kExitUsage;
   }
   if (options.base_url.empty() && !options.sandbox) {
@@ -211,6 +499,7 @@ int run_command(const RunOptions& options, Logger& logger) {
         "the built-in sandbox");
     return kExitUsage;
   }
+  auto plan = std::make_shared<const RunPlan>(std::move(*planned));
 
   auto lock = acquire_writer_lock(options.store_path);
   if (!lock) {
@@ -224,8 +513,10 @@ int run_command(const RunOptions& options, Logger& logger) {
     return kExitFailure;
   }
 
-  std::unique_ptr<StopSignal> stop_signal;
-  if (!options.once) stop_signal = std::make_unique<StopSignal>();
+  // Before the sandbox and the polling threads start, so that they inherit
+  // the blocked signals.
+  std::unique_ptr<SignalSet> signals;
+  if (!options.once) signals = std::make_unique<SignalSet>();
 
   SystemClock clock;
   std::unique_ptr<Sandbox> sandbox;
@@ -249,31 +540,13 @@ int run_command(const RunOptions& options, Logger& logger) {
   poll_options.since = plan->since;
   poll_options.sink = plan->sink;
 
+  RunShared shared(options, clock, logger);
+  load_last_successes(**store, *plan, shared);
   if (options.once) {
-    const bool ok =
-        run_cycle(*plan, options, poll_options, **store, clock, logger);
+    const bool ok = run_once(plan, poll_options, **store, shared);
     return ok ? kExitOk : kExitFailure;
   }
-
-  logger.info("polling " + std::to_string(plan->resources.size()) +
-              " resource(s) every " +
-              std::to_string(plan->instance.refresh_interval.count()) +
-              " min; stop with SIGTERM or SIGINT");
-  // NOTE: every resource is polled at the same tick; staggered starts and
-  // per-resource scheduling are not built yet.
-  auto next_cycle = std::chrono::steady_clock::now();
-  while (true) {
-    run_cycle(*plan, options, poll_options, **store, clock, logger);
-    poll_options.since.reset();  // a backfill applies to the first cycle
-    next_cycle += plan->instance.refresh_interval;
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-        next_cycle - std::chrono::steady_clock::now());
-    if (stop_signal->wait_for(std::max(wait, std::chrono::milliseconds(0)))) {
-      break;
-    }
-  }
-  logger.info("stopped");
-  return kExitOk;
+  return run_daemon(plan, poll_options, **store, shared, *signals);
 }
 
 int deliver_command(const DeliverOptions& options, Logger& logger) {
@@ -299,12 +572,16 @@ int deliver_command(const DeliverOptions& options, Logger& logger) {
   }
   SystemClock clock;
   if (options.retry_dead) {
-    auto requeued = (*store)->retry_dead("webhook", clock.now());
-    if (!requeued) {
-      logger.error(requeued.error().message);
-      return kExitFailure;
+    std::int64_t requeued_total = 0;
+    for (const char* sink : {"webhook", kWebhookReplaySink}) {
+      auto requeued = (*store)->retry_dead(sink, clock.now());
+      if (!requeued) {
+        logger.error(requeued.error().message);
+        return kExitFailure;
+      }
+      requeued_total += *requeued;
     }
-    logger.info("re-queued " + std::to_string(*requeued) +
+    logger.info("re-queued " + std::to_string(requeued_total) +
                 " dead notification(s)");
   }
 
@@ -317,21 +594,29 @@ int deliver_command(const DeliverOptions& options, Logger& logger) {
     return kExitFailure;
   }
   if (instance.callback_url.empty()) {
-    auto waiting = (*store)->due_notifications("webhook", clock.now(), 1);
-    if (waiting && !waiting->empty()) {
-      logger.error("webhook notifications are waiting but no callback URL "
-                   "is configured: pass --instance with "
-                   "event.notification.callback.url");
-      return kExitUsage;
+    for (const char* sink : {"webhook", kWebhookReplaySink}) {
+      auto waiting = (*store)->due_notifications(sink, clock.now(), 1);
+      if (waiting && !waiting->empty()) {
+        logger.error(
+            "webhook notifications are waiting but no callback URL "
+            "is configured: pass --instance with "
+            "event.notification.callback.url");
+        return kExitUsage;
+      }
     }
     return kExitOk;
   }
-  auto posted = deliverer.deliver_to_webhook();
-  if (!posted) {
-    logger.error("delivering events failed: " + posted.error().message);
-    return kExitFailure;
+  bool all_delivered = true;
+  for (const bool replays : {false, true}) {
+    auto posted = replays ? deliverer.deliver_replays_to_webhook()
+                          : deliverer.deliver_to_webhook();
+    if (!posted) {
+      logger.error("delivering events failed: " + posted.error().message);
+      return kExitFailure;
+    }
+    all_delivered = all_delivered && posted->retrying == 0 && posted->dead == 0;
   }
-  return posted->retrying == 0 && posted->dead == 0 ? kExitOk : kExitFailure;
+  return all_delivered ? kExitOk : kExitFailure;
 }
 
 int sandbox_command(const SandboxCommandOptions& options, Logger& logger) {

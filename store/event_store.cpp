@@ -175,6 +175,12 @@ class SqliteEventStore final : public EventStore {
       const std::string& notification_id) override;
   Result<std::int64_t> prune(Instant keys_before, Instant events_before,
                              std::int64_t batch) override;
+  Result<std::vector<StreamSummary>> stream_summaries() override;
+  Result<std::vector<Event>> find_events(std::int64_t stream_key,
+                                         const EventQuery& query,
+                                         std::int64_t after_sequence,
+                                         std::size_t limit) override;
+  Status queue_notification(const QueuedNotification& notification) override;
 
  private:
   Status write_keys(const PollCommit& commit);
@@ -583,6 +589,118 @@ Result<std::int64_t> SqliteEventStore::prune(Instant keys_before,
   status = transaction->commit();
   if (!status) return status.error();
   return deleted;
+}
+
+Result<std::vector<EventStore::StreamSummary>>
+SqliteEventStore::stream_summaries() {
+  auto select = database_.prepare(
+      "SELECT s.stream_key, s.instance_id, s.resource, s.watermark_ms, "
+      "s.window_start_ms, s.last_poll_ms, s.last_result, s.last_fetched, "
+      "s.last_emitted, s.last_rejected, s.last_reject_reason, "
+      "(SELECT COUNT(*) FROM notifications n WHERE n.stream_key = "
+      "s.stream_key AND n.state = 'pending'), "
+      "(SELECT COUNT(*) FROM notifications n WHERE n.stream_key = "
+      "s.stream_key AND n.state = 'dead') "
+      "FROM streams s ORDER BY s.instance_id, s.resource");
+  if (!select) return select.error();
+  std::vector<StreamSummary> summaries;
+  while (true) {
+    auto row = select->step();
+    if (!row) return row.error();
+    if (!*row) return summaries;
+    StreamSummary summary;
+    summary.state.stream_key = select->column_int(0);
+    summary.id.instance_id = select->column_text(1);
+    summary.id.resource = select->column_text(2);
+    summary.state.watermark = optional_instant(*select, 3);
+    summary.state.window_start = optional_instant(*select, 4);
+    summary.state.last_poll = optional_instant(*select, 5);
+    summary.state.last_result = select->column_text(6);
+    summary.state.last_stats.fetched = select->column_int(7);
+    summary.state.last_stats.emitted = select->column_int(8);
+    summary.state.last_stats.rejected = select->column_int(9);
+    summary.state.last_stats.last_reject_reason = select->column_text(10);
+    summary.pending_notifications = select->column_int(11);
+    summary.dead_notifications = select->column_int(12);
+    summaries.push_back(std::move(summary));
+  }
+}
+
+Result<std::vector<Event>> SqliteEventStore::find_events(
+    std::int64_t stream_key, const EventQuery& query,
+    std::int64_t after_sequence, std::size_t limit) {
+  const char* date_column = query.by_poll_date ? "e.poll_ms" : "e.event_ms";
+  std::string sql =
+      "SELECT e.sequence, e.event_id, e.object_id, e.event_type, e.event_ms, "
+      "e.poll_ms, e.raw, s.instance_id, s.resource FROM events e JOIN "
+      "streams s ON s.stream_key = e.stream_key WHERE e.stream_key = ? AND "
+      "e.sequence > ?";
+  if (query.since) sql += std::string(" AND ") + date_column + " >= ?";
+  if (query.until) sql += std::string(" AND ") + date_column + " < ?";
+  if (!query.event_ids.empty()) {
+    sql += " AND e.event_id IN (?";
+    for (std::size_t i = 1; i < query.event_ids.size(); ++i) sql += ", ?";
+    sql += ")";
+  }
+  sql += " ORDER BY e.sequence LIMIT ?";
+
+  auto select = database_.prepare(sql);
+  if (!select) return select.error();
+  int parameter = 1;
+  select->bind(parameter++, stream_key);
+  select->bind(parameter++, after_sequence);
+  if (query.since) select->bind(parameter++, to_ms(*query.since));
+  if (query.until) select->bind(parameter++, to_ms(*query.until));
+  for (const std::string& id : query.event_ids) select->bind(parameter++, id);
+  select->bind(parameter, static_cast<std::int64_t>(limit));
+
+  std::vector<Event> events;
+  while (true) {
+    auto row = select->step();
+    if (!row) return row.error();
+    if (!*row) return events;
+    Event event;
+    event.sequence = select->column_int(0);
+    event.event_id = select->column_text(1);
+    event.object_id = select->column_text(2);
+    event.event_type = select->column_text(3);
+    event.date = from_ms(select->column_int(4));
+    event.poll_date = from_ms(select->column_int(5));
+    event.raw = select->column_text(6);
+    event.instance_id = select->column_text(7);
+    event.resource = select->column_text(8);
+    events.push_back(std::move(event));
+  }
+}
+
+Status SqliteEventStore::queue_notification(
+    const QueuedNotification& notification) {
+  auto transaction = Transaction::begin(database_);
+  if (!transaction) return transaction.error();
+  auto insert = database_.prepare(
+      "INSERT INTO notifications (notification_id, stream_key, sink, state, "
+      "created_ms, next_attempt_ms) VALUES (?, ?, ?, 'pending', ?, ?)");
+  if (!insert) return insert.error();
+  insert->bind(1, notification.notification_id)
+      .bind(2, notification.stream_key)
+      .bind(3, notification.sink)
+      .bind(4, to_ms(notification.created))
+      .bind(5, to_ms(notification.created));
+  Status status = insert->run();
+  if (!status) return status;
+  const std::int64_t sequence = database_.last_insert_rowid();
+
+  auto link = database_.prepare(
+      "INSERT INTO notification_events (notification_sequence, "
+      "event_sequence) VALUES (?, ?)");
+  if (!link) return link.error();
+  for (const std::int64_t event : notification.event_sequences) {
+    link->reset();
+    link->bind(1, sequence).bind(2, event);
+    status = link->run();
+    if (!status) return status;
+  }
+  return transaction->commit();
 }
 
 class FileWriterLock final : public WriterLock {

@@ -162,6 +162,47 @@ class EventStore {
   // `events_before`, at most `batch` rows of each. Returns the rows deleted.
   virtual Result<std::int64_t> prune(Instant keys_before, Instant events_before,
                                      std::int64_t batch) = 0;
+
+  // One stream with its state and its outbox counts, for `status`.
+  struct StreamSummary {
+    StreamId id;
+    StreamState state;
+    std::int64_t pending_notifications = 0;
+    std::int64_t dead_notifications = 0;
+  };
+
+  // Every stream in the store, ordered by instance and resource. Reads
+  // only: unlike stream(), it never creates a row.
+  virtual Result<std::vector<StreamSummary>> stream_summaries() = 0;
+
+  // A selection of stored events for a replay. Empty lists select all.
+  struct EventQuery {
+    std::optional<Instant> since;  // inclusive
+    std::optional<Instant> until;  // exclusive
+    bool by_poll_date = false;     // compare poll dates, not event dates
+    std::vector<std::string> event_ids;
+  };
+
+  // Up to `limit` events of one stream that match `query`, with a sequence
+  // above `after_sequence`, in store order. Reads only.
+  virtual Result<std::vector<Event>> find_events(std::int64_t stream_key,
+                                                 const EventQuery& query,
+                                                 std::int64_t after_sequence,
+                                                 std::size_t limit) = 0;
+
+  // A notification made outside a poll, such as a replay, for events that
+  // are already stored.
+  struct QueuedNotification {
+    std::int64_t stream_key = 0;
+    std::string notification_id;  // must be unique in the store
+    std::string sink;
+    Instant created;  // also the first attempt's due time
+    std::vector<std::int64_t> event_sequences;  // in delivery order
+  };
+
+  // Inserts the notification and its event links in one transaction,
+  // leaving dedupe keys, watermarks and the events themselves alone.
+  virtual Status queue_notification(const QueuedNotification& notification) = 0;
 };
 
 // Holds the single-writer lock of a store until destroyed.
