@@ -7,6 +7,7 @@
 #include <set>
 
 #include "poller/event.h"
+#include "poller/fault_point.h"
 #include "poller/json_util.h"
 
 namespace hubpoll {
@@ -143,6 +144,7 @@ Result<DeliveryReport> Deliverer::deliver_to_stdout() {
         return make_error(ErrorKind::kIo, "writing events to stdout failed");
       }
       // A crash before this line prints the events again on the next run.
+      fault_point("after-print");
       Status marked =
           store_.mark_delivered(notification.sequence, clock_.now(), 0);
       if (!marked) return marked.error();
@@ -207,6 +209,7 @@ Status Deliverer::post(const Notification& notification,
     ++report.delivered;
     logger_.debug(context + ": delivered, HTTP " +
                   std::to_string(outcome.status));
+    fault_point("after-post");
     return store_.mark_delivered(notification.sequence, now, outcome.status);
   }
 

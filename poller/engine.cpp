@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "poller/event.h"
+#include "poller/fault_point.h"
 #include "poller/fetch_policy.h"
 #include "poller/json_util.h"
 #include "poller/record_scanner.h"
@@ -291,10 +292,9 @@ Result<Instant> ResourcePoll::parse_date(const ScannedRecord& record,
   }
   auto parsed = field.pattern.parse(*value, field.zone);
   if (!parsed) {
-    return make_error(ErrorKind::kPayload, field.path + " \"" + *value +
-                                               "\" does not match \"" +
-                                               field.pattern.text() +
-                                               "\": " + parsed.error().message);
+    // The pattern's message names the value, the pattern and the column.
+    return make_error(ErrorKind::kPayload,
+                      field.path + ": " + parsed.error().message);
   }
   return *parsed;
 }
@@ -435,7 +435,11 @@ PollResult Poller::poll(const ResourceConfig& resource) {
   Status status = poll.fetch_all_pages();
   result.stats = poll.stats();
   result.poll_start = poll.poll_start();
-  if (status) status = store_.commit_poll(poll.take_commit());
+  if (status) {
+    fault_point("before-commit");
+    status = store_.commit_poll(poll.take_commit());
+    fault_point("after-commit");
+  }
   if (!status) {
     result.error = status.error().message;
     result.rate_limited = status.error().kind == ErrorKind::kRateLimited;

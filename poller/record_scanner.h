@@ -26,7 +26,7 @@ struct ScannedRecord {
   std::size_t index = 0;  // 0-based position in the page
   bool is_object = true;
   // The id as text: a string's value, or a number's exact JSON text. Empty
-  // when absent; id_problem then says why.
+  // when absent; id_problem then gives the reason.
   std::string id;
   std::string id_problem;
   // One entry per ScanSpec::value_paths: the string value or number text,
