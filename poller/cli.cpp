@@ -165,6 +165,19 @@ void add_run_options(CLI::App& run, RunOptions& options) {
                  "delivery (waits grow 4, 16, 64, ... s)")
       ->capture_default_str()
       ->check(CLI::Range(0, 7 * 24 * 3600));
+  run.add_option("--max-wait", options.max_wait_seconds,
+                 "Longest rate-limit pause in seconds that a poll waits out; "
+                 "a longer one skips the resource until the next cycle")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
+  run.add_option("--request-timeout", options.request_timeout_seconds,
+                 "Seconds one page request may take, body included")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 24 * 3600));
+  run.add_option("--max-body-mib", options.max_body_mib,
+                 "Largest page body in MiB; a larger one fails the poll")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64 * 1024));
   run.add_option("--metrics-file", options.metrics_file,
                  "Write Prometheus metrics to this file after each poll "
                  "(replaced atomically; for node_exporter's textfile "

@@ -354,7 +354,12 @@ bool run_once(const std::shared_ptr<const RunPlan>& plan,
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < workers->size(); ++i) {
     threads.emplace_back(
-        [&, i] { polled_ok[i] = (*workers)[i]->poll().ok ? 1 : 0; });
+        [&, i] {
+          // A resource skipped for a rate limit is retried next cycle
+          // and does not fail the run.
+          const PollResult result = (*workers)[i]->poll();
+          polled_ok[i] = result.ok || result.rate_limited ? 1 : 0;
+        });
   }
   for (std::thread& thread : threads) thread.join();
   for (const char ok : polled_ok) all_ok = all_ok && ok != 0;
@@ -537,6 +542,11 @@ int run_command(const RunOptions& options, Logger& logger) {
   poll_options.authorization = authorization_from_environment();
   poll_options.overlap = std::chrono::seconds(options.overlap_seconds);
   poll_options.max_pages = options.max_pages;
+  poll_options.fetch.max_wait = std::chrono::seconds(options.max_wait_seconds);
+  poll_options.limits.total_timeout =
+      std::chrono::seconds(options.request_timeout_seconds);
+  poll_options.limits.max_body_bytes =
+      static_cast<std::int64_t>(options.max_body_mib) * 1024 * 1024;
   poll_options.since = plan->since;
   poll_options.sink = plan->sink;
 

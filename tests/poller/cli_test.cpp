@@ -183,6 +183,42 @@ TEST_CASE("a failing resource does not stop the others", "[cli]") {
              Catch::Contains("statuses: fetched 0, new events 0, rejected 0"));
 }
 
+TEST_CASE("a rate-limited resource is skipped without failing", "[cli]") {
+  testing::TempDir dir;
+  testing::HttpTestServer server;
+  server.server().Get(".*", [](const httplib::Request&,
+                               httplib::Response& reply) {
+    reply.status = 429;
+    reply.set_header("Retry-After", "120");
+  });
+  server.start();
+  const auto result = run_hubpoll(
+      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
+       "--resource", "statuses", "--max-wait", "30", "--store",
+       dir.file("s.db")});
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.err, Catch::Contains("longer than --max-wait 30 s; "
+                                         "skipped until the next cycle"));
+}
+
+TEST_CASE("--max-body-mib bounds a page", "[cli]") {
+  testing::TempDir dir;
+  testing::HttpTestServer server;
+  server.server().Get(".*", [](const httplib::Request&,
+                               httplib::Response& reply) {
+    reply.set_content("[" + std::string(2 * 1024 * 1024, ' ') + "]",
+                      "application/json");
+  });
+  server.start();
+  const auto result = run_hubpoll(
+      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
+       "--resource", "statuses", "--max-body-mib", "1", "--store",
+       dir.file("s.db")});
+  CHECK(result.exit_code == kExitFailure);
+  CHECK_THAT(result.err, Catch::Contains("exceeds the limit of 1048576 "
+                                         "bytes"));
+}
+
 TEST_CASE("a locked store exits 75 naming the holder", "[cli]") {
   testing::TempDir dir;
   const std::string store = dir.file("s.db");
