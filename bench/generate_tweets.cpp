@@ -15,10 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 #include <string>
 
 #include "date/date.h"
+#include "poller/time_types.h"
 
 namespace {
 
@@ -306,12 +306,12 @@ int main(int argc, char** argv) {
   if (options.count < 0 || options.count > kMaxCount) {
     return usage_error("--count must be 0 to 10000000");
   }
-  Seconds newest;
-  std::istringstream newest_text(options.newest);
-  newest_text >> date::parse("%Y-%m-%dT%H:%M:%SZ", newest);
-  if (newest_text.fail()) {
+  hubpoll::Instant newest_instant;
+  if (!hubpoll::parse_iso8601(options.newest, newest_instant)) {
     return usage_error("--newest must be an ISO 8601 UTC time");
   }
+  const Seconds newest =
+      std::chrono::time_point_cast<std::chrono::seconds>(newest_instant);
 
   std::FILE* file = std::fopen(options.output.c_str(), "wb");
   if (file == nullptr) {

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@ namespace hubpoll {
 namespace {
 
 constexpr std::size_t kErrorBodyPreview = 200;
+constexpr std::chrono::hours kMaxServerClockSkew{24};
 
 std::string join_url(const std::string& base, const std::string& path) {
   std::string url = base;
@@ -142,9 +144,10 @@ class ResourcePoll {
  private:
   Status fetch_page(const std::string& url, std::string& next_token);
   Status check_status(HttpResponse& response);
+  void use_server_date(Instant server_now);
   Status handle_record(const ScannedRecord& record);
   Status emit(const ScannedRecord& record, const std::string& event_type,
-              Instant updated, const std::string& key);
+              Instant updated, const std::string& key, std::string event_id);
   void reject(const ScannedRecord& record, const std::string& reason);
   Result<Instant> parse_date(const ScannedRecord& record, std::size_t index,
                              const DateField& field);
@@ -246,7 +249,7 @@ Status ResourcePoll::fetch_page(const std::string& url,
   // Only the first page's Date: every page belongs to the same poll.
   if (page_number_ == 1) {
     if (auto date = (*response)->header("Date")) {
-      if (auto server_now = parse_http_date(*date)) poll_start_ = *server_now;
+      if (auto server_now = parse_http_date(*date)) use_server_date(*server_now);
     }
   }
   if (auto token = (*response)->header("elements-next-page-token")) {
@@ -263,6 +266,21 @@ Status ResourcePoll::fetch_page(const std::string& url,
     ++page_records_;
     return handle_record(record);
   });
+}
+
+void ResourcePoll::use_server_date(Instant server_now) {
+  // A clock a day off is broken, not skewed: trusting it would date the
+  // watermark and notifications years away and lose records.
+  const auto skew = server_now > poll_start_ ? server_now - poll_start_
+                                             : poll_start_ - server_now;
+  if (skew > kMaxServerClockSkew) {
+    logger_.warning(resource_.name + " " + page_context() +
+                    ": ignoring the hub's Date " +
+                    format_iso8601(server_now) +
+                    ", more than a day from the local clock");
+    return;
+  }
+  poll_start_ = server_now;
 }
 
 Status ResourcePoll::check_status(HttpResponse& response) {
@@ -344,21 +362,35 @@ Status ResourcePoll::handle_record(const ScannedRecord& record) {
   const bool in_window =
       !resource_.filter_by_updated_date || updated >= window_start_;
   if (!in_window) {
-    // Remembered as seen, so a later poll never emits it as new.
-    if (*known == KeyState::kAbsent) {
+    // Remembered as seen, so a later poll never emits it as new, unless it
+    // is so old that pruning would drop the key at once anyway.
+    if (*known == KeyState::kAbsent &&
+        updated >= window_start_ - options_.key_retention) {
       keys_.push_back(DedupeEntry{std::move(key), updated, false});
     }
     return {};
   }
-  return emit(record, type, updated, key);
+
+  std::string event_id = make_event_id(instance_.instance_id, resource_.name,
+                                       record.id, type, updated);
+  if (*known == KeyState::kAbsent) {
+    // Events are kept longer than keys, so a record whose key was pruned
+    // while the hub kept returning it is found here, not emitted twice.
+    auto stored = store_.has_event(event_id);
+    if (!stored) return stored.error();
+    if (*stored) {
+      keys_.push_back(DedupeEntry{std::move(key), poll_start_, true});
+      return {};
+    }
+  }
+  return emit(record, type, updated, key, std::move(event_id));
 }
 
 Status ResourcePoll::emit(const ScannedRecord& record,
                           const std::string& event_type, Instant updated,
-                          const std::string& key) {
+                          const std::string& key, std::string event_id) {
   Event event;
-  event.event_id = make_event_id(instance_.instance_id, resource_.name,
-                                 record.id, event_type, updated);
+  event.event_id = std::move(event_id);
   event.resource = resource_.name;
   event.instance_id = instance_.instance_id;
   event.object_id = record.id;
@@ -368,7 +400,9 @@ Status ResourcePoll::emit(const ScannedRecord& record,
   Status spilled = spill_.append(compact_json(record.raw));
   if (!spilled) return spilled;
   events_.push_back(std::move(event));
-  keys_.push_back(DedupeEntry{key, updated, true});
+  // Dated by the poll, not the record, so a key lives for the retention
+  // after its event even when the record itself is old.
+  keys_.push_back(DedupeEntry{key, std::max(updated, poll_start_), true});
   ++stats_.emitted;
   return {};
 }

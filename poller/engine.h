@@ -34,6 +34,9 @@ struct PollOptions {
   // records that reach the hub late are still seen.
   std::chrono::seconds overlap{5 * 60};
   int max_pages = 1000;
+  // How long dedupe keys outlive the window before pruning; records older
+  // than that are not remembered as seen, because pruning would drop them.
+  std::chrono::hours key_retention{24 * 7};
   // Backfill: start this run's windows here instead of at the watermark.
   std::optional<Instant> since;
   // Sink that new events are queued for ("stdout" or "webhook"); empty

@@ -542,6 +542,7 @@ int run_command(const RunOptions& options, Logger& logger) {
   poll_options.authorization = authorization_from_environment();
   poll_options.overlap = std::chrono::seconds(options.overlap_seconds);
   poll_options.max_pages = options.max_pages;
+  poll_options.key_retention = std::chrono::hours(24 * options.retention_days);
   poll_options.fetch.max_wait = std::chrono::seconds(options.max_wait_seconds);
   poll_options.limits.total_timeout =
       std::chrono::seconds(options.request_timeout_seconds);

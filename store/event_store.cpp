@@ -156,6 +156,7 @@ class SqliteEventStore final : public EventStore {
   Result<StreamState> stream(const StreamId& id) override;
   Result<KeyState> find_key(std::int64_t stream_key,
                             const std::string& key) override;
+  Result<bool> has_event(const std::string& event_id) override;
   Status commit_poll(const PollCommit& commit) override;
   Status record_failure(std::int64_t stream_key, Instant poll_start,
                         const std::string& reason,
@@ -199,6 +200,7 @@ class SqliteEventStore final : public EventStore {
 
   Database database_;
   Statement find_key_;
+  Statement has_event_;
   Statement insert_key_;
   Statement insert_event_;
 };
@@ -208,6 +210,10 @@ Status SqliteEventStore::prepare_statements() {
       "SELECT emitted FROM dedupe_keys WHERE stream_key = ? AND key = ?");
   if (!find_key) return find_key.error();
   find_key_ = std::move(*find_key);
+
+  auto has_event = database_.prepare("SELECT 1 FROM events WHERE event_id = ?");
+  if (!has_event) return has_event.error();
+  has_event_ = std::move(*has_event);
 
   // An existing key stays as it is unless this poll emits it.
   auto insert_key = database_.prepare(
@@ -268,6 +274,14 @@ Result<KeyState> SqliteEventStore::find_key(std::int64_t stream_key,
   find_key_.reset();
   if (!row) return row.error();
   return state;
+}
+
+Result<bool> SqliteEventStore::has_event(const std::string& event_id) {
+  has_event_.bind(1, event_id);
+  auto row = has_event_.step();
+  has_event_.reset();  // releases the read snapshot, as in find_key
+  if (!row) return row.error();
+  return *row;
 }
 
 Status SqliteEventStore::commit_poll(const PollCommit& commit) {

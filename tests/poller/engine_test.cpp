@@ -205,7 +205,11 @@ TEST_CASE("first poll emits only records inside the first window",
   for (const auto& [id, date] : served) {
     INFO("record " << id);
     const KeyState key = *harness.store->find_key(state.stream_key, "c:" + id);
-    CHECK(key == (expected.count(id) ? KeyState::kEmitted : KeyState::kSeen));
+    // Records older than the key retention are not remembered at all.
+    const KeyState old_state = date >= window_start - std::chrono::hours(24 * 7)
+                                   ? KeyState::kSeen
+                                   : KeyState::kAbsent;
+    CHECK(key == (expected.count(id) ? KeyState::kEmitted : old_state));
   }
 }
 
@@ -632,6 +636,103 @@ TEST_CASE("the authorization header is sent but never logged", "[engine]") {
   CHECK(received == harness.options.authorization);
   CHECK_THAT(harness.logger.all(), !Catch::Contains("s3cr3t"));
   CHECK_THAT(result.error, !Catch::Contains("s3cr3t"));
+}
+
+}  // namespace
+}  // namespace hubpoll
+
+namespace hubpoll {
+namespace {
+
+// A hub that keeps returning records from 2019, with date filtering off:
+// pruning by record date once dropped their keys while their events stayed,
+// and every later poll failed on the duplicate event id.
+TEST_CASE("old records stay emitted once after pruning", "[engine]") {
+  Harness harness;
+  testing::HttpTestServer server;
+  serve_body(server, R"([{"id_str": "a", "created_at": "Sat Jul 13 02:27:22 )"
+                     R"(+0000 2019"}, {"id_str": "b", "created_at": )"
+                     R"("Fri Jul 12 23:40:37 +0000 2019"}])");
+  server.start();
+  harness.options.base_url = server.url();
+  ResourceConfig resource = twitter_resource("users");
+  resource.filter_by_updated_date = false;
+
+  REQUIRE(harness.poll(resource).stats.emitted == 2);
+  const Instant now = harness.clock.now();
+  REQUIRE(harness.store
+              ->prune(now - minutes(15) - std::chrono::hours(24 * 7),
+                      now - std::chrono::hours(24 * 90), 1000)
+              .ok());
+  harness.clock.advance(minutes(15));
+  PollResult again = harness.poll(resource);
+  INFO(again.error);
+  CHECK(again.ok);
+  CHECK(again.stats.emitted == 0);
+
+  SECTION("even when their keys are gone") {
+    // A horizon past the keys' dates drops them; the stored events still
+    // keep the records from being emitted again.
+    REQUIRE(harness.store
+                ->prune(harness.clock.now() + minutes(1),
+                        now - std::chrono::hours(24 * 90), 1000)
+                .ok());
+    const StreamState state = harness.stream("users");
+    REQUIRE(*harness.store->find_key(state.stream_key, "c:a") ==
+            KeyState::kAbsent);
+    harness.clock.advance(minutes(15));
+    again = harness.poll(resource);
+    INFO(again.error);
+    CHECK(again.ok);
+    CHECK(again.stats.emitted == 0);
+    CHECK(*harness.store->find_key(state.stream_key, "c:a") ==
+          KeyState::kEmitted);
+  }
+}
+
+TEST_CASE("records older than the key retention are not remembered",
+          "[engine]") {
+  Harness harness;
+  testing::HttpTestServer server;
+  serve_body(server, R"([{"id_str": "old", "created_at": ")" +
+                         twitter_date(harness.clock.now() -
+                                      std::chrono::hours(24 * 30)) +
+                         R"("}, {"id_str": "recent", "created_at": ")" +
+                         twitter_date(harness.clock.now() - minutes(60)) +
+                         R"("}])");
+  server.start();
+  harness.options.base_url = server.url();
+  const PollResult result = harness.poll(twitter_resource("statuses"));
+  REQUIRE(result.ok);
+  CHECK(result.stats.emitted == 0);
+  const StreamState state = harness.stream("statuses");
+  CHECK(*harness.store->find_key(state.stream_key, "c:old") ==
+        KeyState::kAbsent);
+  CHECK(*harness.store->find_key(state.stream_key, "c:recent") ==
+        KeyState::kSeen);
+}
+
+}  // namespace
+}  // namespace hubpoll
+
+namespace hubpoll {
+namespace {
+
+TEST_CASE("a hub Date more than a day off is ignored", "[engine]") {
+  for (const char* date :
+       {"Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 01 Jan 1970 00:00:00 GMT"}) {
+    INFO(date);
+    Harness harness;
+    testing::HttpTestServer server;
+    serve_body(server, "[]", 200, {{"Date", date}});
+    server.start();
+    harness.options.base_url = server.url();
+    const PollResult result = harness.poll(twitter_resource("statuses"));
+    REQUIRE(result.ok);
+    CHECK(result.poll_start == harness.clock.now());
+    CHECK_THAT(harness.logger.all(),
+               Catch::Contains("ignoring the hub's Date"));
+  }
 }
 
 }  // namespace
