@@ -9,6 +9,7 @@
 #include "poller/event.h"
 #include "poller/fault_point.h"
 #include "poller/json_util.h"
+#include "poller/secrets.h"
 
 namespace hubpoll {
 namespace {
@@ -45,7 +46,8 @@ struct PostOutcome {
 };
 
 PostOutcome post_body(const std::string& url, const std::string& body,
-                      const HttpHeaders& headers, const HttpLimits& limits) {
+                      const HttpHeaders& headers, const HttpLimits& limits,
+                      const std::string& signature_key) {
   HttpRequest request;
   request.method = "POST";
   request.url = url;
@@ -56,10 +58,12 @@ PostOutcome post_body(const std::string& url, const std::string& body,
   PostOutcome outcome;
   outcome.status = (*response)->status();
   if (outcome.status < 200 || outcome.status >= 300) {
-    auto text = (*response)->read_body(kErrorBodyPreview);
+    // Read past the preview so a key cut at its end is still found.
+    auto text = (*response)->read_body(kErrorBodyPreview + 4096);
     outcome.error = "HTTP " + std::to_string(outcome.status) + " from " +
                     (*response)->origin() + ": " +
-                    (text ? printable(*text) : text.error().message);
+                    (text ? printable(redact(*text, {signature_key}))
+                          : text.error().message);
   }
   return outcome;
 }
@@ -199,7 +203,8 @@ Status Deliverer::post(const Notification& notification,
                          sign_webhook_body(body, instance_.signature_key));
   }
   const PostOutcome outcome =
-      post_body(instance_.callback_url, body, headers, options_.limits);
+      post_body(instance_.callback_url, body, headers, options_.limits,
+                instance_.signature_key);
   const Instant now = clock_.now();
   const std::string context = "webhook: notification " +
                               notification.notification_id + " of " +

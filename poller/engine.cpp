@@ -14,6 +14,7 @@
 #include "poller/fetch_policy.h"
 #include "poller/json_util.h"
 #include "poller/record_scanner.h"
+#include "poller/secrets.h"
 #include "poller/url_template.h"
 
 namespace hubpoll {
@@ -291,9 +292,11 @@ Status ResourcePoll::check_status(HttpResponse& response) {
                           ": no body where a page of records was expected");
   }
   if (code >= 200 && code < 300) return {};
-  auto body = response.read_body(kErrorBodyPreview);
+  // Read past the preview so a secret cut at its end is still found.
+  auto body = response.read_body(kErrorBodyPreview + 4096);
   const std::string preview =
-      body ? printable_preview(*body) : "(body unreadable)";
+      body ? printable_preview(redact(*body, options_.secrets))
+           : "(body unreadable)";
   const ErrorKind kind =
       code == 429 ? ErrorKind::kRateLimited : ErrorKind::kHttpStatus;
   return make_error(kind, "HTTP " + std::to_string(code) + " from " +

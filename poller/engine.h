@@ -24,6 +24,9 @@ struct PollOptions {
   // Value of the Authorization header; empty sends none. A secret: never
   // logged or stored.
   std::string authorization;
+  // Secret values to remove from error bodies before they are logged or
+  // stored, in case the hub echoes them.
+  std::vector<std::string> secrets;
   HttpLimits limits;
   FetchPolicy fetch;
   // Waits for retries and rate limits. Default: sleeps.

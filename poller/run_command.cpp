@@ -11,6 +11,7 @@
 #include "poller/config.h"
 #include "poller/delivery.h"
 #include "poller/engine.h"
+#include "poller/secrets.h"
 #include "poller/metrics.h"
 #include "poller/scheduler.h"
 #include "sandbox/sandbox.h"
@@ -98,23 +99,6 @@ class SignalSet {
   sigset_t signals_;
   sigset_t previous_;
 };
-
-// The Authorization header from HUBPOLL_USER_SECRET,
-// HUBPOLL_ORGANIZATION_SECRET and HUBPOLL_ELEMENT_TOKEN; empty when none is
-// set.
-std::string authorization_from_environment() {
-  const char* user = std::getenv("HUBPOLL_USER_SECRET");
-  const char* organization = std::getenv("HUBPOLL_ORGANIZATION_SECRET");
-  const char* element = std::getenv("HUBPOLL_ELEMENT_TOKEN");
-  if (user == nullptr && organization == nullptr && element == nullptr) {
-    return {};
-  }
-  const auto value = [](const char* text) {
-    return std::string(text != nullptr ? text : "");
-  };
-  return "User " + value(user) + ", Organization " + value(organization) +
-         ", Element " + value(element);
-}
 
 // Everything `run` needs once the configuration has been read.
 struct RunPlan {
@@ -539,7 +523,9 @@ int run_command(const RunOptions& options, Logger& logger) {
     poll_options.base_url = sandbox->base_url();
     logger.info("sandbox serving at " + poll_options.base_url);
   }
-  poll_options.authorization = authorization_from_environment();
+  const Credentials credentials = credentials_from_environment();
+  poll_options.authorization = credentials.authorization();
+  poll_options.secrets = credentials.values();
   poll_options.overlap = std::chrono::seconds(options.overlap_seconds);
   poll_options.max_pages = options.max_pages;
   poll_options.key_retention = std::chrono::hours(24 * options.retention_days);

@@ -260,6 +260,37 @@ TEST_CASE("secrets reach the hub but never the logs or the store", "[cli]") {
   }
 }
 
+TEST_CASE("secrets a hub echoes back are redacted", "[cli]") {
+  testing::TempDir dir;
+  testing::HttpTestServer server;
+  server.server().Get(".*", [](const httplib::Request& request,
+                               httplib::Response& reply) {
+    reply.status = 401;
+    reply.set_content("{\"message\": \"Invalid Authorization: " +
+                          request.get_header_value("Authorization") + "\"}",
+                      "application/json");
+  });
+  server.start();
+  const std::string store = dir.file("s.db");
+  const auto result = run_hubpoll(
+      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
+       "--resource", "statuses", "--store", store},
+      {"HUBPOLL_USER_SECRET=user-9f8e7d",
+       "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
+       "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
+  CHECK(result.exit_code == kExitFailure);
+  CHECK_THAT(result.err, Catch::Contains("HTTP 401") &&
+                             Catch::Contains("User [redacted], Organization "
+                                             "[redacted], Element [redacted]"));
+  std::string logs = result.out + result.err + testing::read_file(store);
+  if (std::filesystem::exists(store + "-wal")) {
+    logs += testing::read_file(store + "-wal");
+  }
+  for (const char* secret : {"user-9f8e7d", "org-6c5b4a", "element-3e2d1c"}) {
+    CHECK_THAT(logs, !Catch::Contains(secret));
+  }
+}
+
 TEST_CASE("date parse prints an ISO 8601 instant", "[cli]") {
   const auto result = run_hubpoll({"date", "parse",
                                    "EEE MMM dd HH:mm:ss Z yyyy",
