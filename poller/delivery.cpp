@@ -137,23 +137,24 @@ Result<DeliveryReport> Deliverer::deliver_to_stdout() {
     auto due = store_.due_notifications("stdout", clock_.now(), kBatch);
     if (!due) return due.error();
     if (due->empty()) return report;
+    std::string lines;
+    std::vector<std::int64_t> printed;
     for (const Notification& notification : *due) {
-      std::string lines;
       for (const Event& event : notification.events) {
         lines += format_event_line(event, instance_.element_key);
         lines += '\n';
       }
-      if (std::fwrite(lines.data(), 1, lines.size(), stdout) != lines.size() ||
-          std::fflush(stdout) != 0) {
-        return make_error(ErrorKind::kIo, "writing events to stdout failed");
-      }
-      // A crash before this line prints the events again on the next run.
-      fault_point("after-print");
-      Status marked =
-          store_.mark_delivered(notification.sequence, clock_.now(), 0);
-      if (!marked) return marked.error();
-      ++report.delivered;
+      printed.push_back(notification.sequence);
     }
+    if (std::fwrite(lines.data(), 1, lines.size(), stdout) != lines.size() ||
+        std::fflush(stdout) != 0) {
+      return make_error(ErrorKind::kIo, "writing events to stdout failed");
+    }
+    // A crash before this line prints the events again on the next run.
+    fault_point("after-print");
+    Status marked = store_.mark_all_delivered(printed, clock_.now(), 0);
+    if (!marked) return marked.error();
+    report.delivered += static_cast<int>(printed.size());
   }
 }
 
@@ -169,15 +170,23 @@ Result<DeliveryReport> Deliverer::deliver_sink_to_webhook(
     const std::string& sink) {
   DeliveryReport report;
   std::set<std::int64_t> attempted;
+  // Streams whose notification failed in this call: their later ones wait
+  // for the retry, so a stream's events never overtake each other.
+  std::set<std::pair<std::string, std::string>> blocked;
   while (true) {
     auto due = store_.due_notifications(sink, clock_.now(), kBatch);
     if (!due) return due.error();
     bool progressed = false;
     for (const Notification& notification : *due) {
+      const auto stream =
+          std::make_pair(notification.instance_id, notification.resource);
+      if (blocked.count(stream) != 0) continue;
       if (!attempted.insert(notification.sequence).second) continue;
       progressed = true;
+      const int retrying_before = report.retrying;
       Status status = post(notification, report);
       if (!status) return status.error();
+      if (report.retrying > retrying_before) blocked.insert(stream);
     }
     if (!progressed) break;
   }

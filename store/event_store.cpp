@@ -83,6 +83,11 @@ CREATE TABLE delivery_attempts (
 CREATE INDEX delivery_attempts_by_notification
   ON delivery_attempts (notification_sequence);
 )sql",
+    // Finds each stream's pending notifications in order without a sort.
+    R"sql(
+CREATE INDEX notifications_pending
+  ON notifications (sink, state, stream_key, sequence);
+)sql",
 };
 
 constexpr int kSchemaVersion =
@@ -165,6 +170,8 @@ class SqliteEventStore final : public EventStore {
       const std::string& sink, Instant now, std::size_t limit) override;
   Status mark_delivered(std::int64_t notification_sequence, Instant now,
                         int http_status) override;
+  Status mark_all_delivered(const std::vector<std::int64_t>& sequences,
+                            Instant now, int http_status) override;
   Status mark_failed(std::int64_t notification_sequence, Instant now,
                      int http_status, const std::string& error,
                      std::optional<Instant> retry_at) override;
@@ -203,6 +210,7 @@ class SqliteEventStore final : public EventStore {
   Statement has_event_;
   Statement insert_key_;
   Statement insert_event_;
+  Statement select_notification_events_;
 };
 
 Status SqliteEventStore::prepare_statements() {
@@ -210,6 +218,14 @@ Status SqliteEventStore::prepare_statements() {
       "SELECT emitted FROM dedupe_keys WHERE stream_key = ? AND key = ?");
   if (!find_key) return find_key.error();
   find_key_ = std::move(*find_key);
+
+  auto notification_events = database_.prepare(
+      "SELECT e.sequence, e.event_id, e.object_id, e.event_type, e.event_ms, "
+      "e.poll_ms, e.raw FROM notification_events l JOIN events e "
+      "ON e.sequence = l.event_sequence WHERE l.notification_sequence = ? "
+      "ORDER BY e.sequence");
+  if (!notification_events) return notification_events.error();
+  select_notification_events_ = std::move(*notification_events);
 
   auto has_event = database_.prepare("SELECT 1 FROM events WHERE event_id = ?");
   if (!has_event) return has_event.error();
@@ -414,13 +430,17 @@ Status SqliteEventStore::record_failure(std::int64_t stream_key,
 
 Result<std::vector<Notification>> SqliteEventStore::due_notifications(
     const std::string& sink, Instant now, std::size_t limit) {
+  // Every pending notification of each stream whose oldest pending one is
+  // due, so a batch can go out in one pass without overtaking a retry.
   auto select = database_.prepare(
       "SELECT n.sequence, n.notification_id, n.created_ms, n.attempts, "
-      "s.instance_id, s.resource FROM notifications n JOIN streams s "
-      "ON s.stream_key = n.stream_key WHERE n.sequence IN (SELECT "
-      "MIN(sequence) FROM notifications WHERE state = 'pending' AND sink = ? "
-      "GROUP BY stream_key) AND n.next_attempt_ms <= ? ORDER BY n.sequence "
-      "LIMIT ?");
+      "s.instance_id, s.resource FROM (SELECT stream_key, MIN(sequence) AS "
+      "head FROM notifications WHERE sink = ?1 AND state = 'pending' GROUP BY "
+      "stream_key) h JOIN notifications first ON first.sequence = h.head "
+      "JOIN notifications n ON n.sink = ?1 AND n.state = 'pending' AND "
+      "n.stream_key = h.stream_key JOIN streams s ON s.stream_key = "
+      "n.stream_key WHERE first.next_attempt_ms <= ?2 ORDER BY n.sequence "
+      "LIMIT ?3");
   if (!select) return select.error();
   select->bind(1, sink).bind(2, to_ms(now)).bind(
       3, static_cast<std::int64_t>(limit));
@@ -452,12 +472,8 @@ Result<std::vector<Notification>> SqliteEventStore::due_notifications(
 Result<std::vector<Event>> SqliteEventStore::notification_events(
     std::int64_t sequence, const std::string& instance,
     const std::string& resource) {
-  auto select = database_.prepare(
-      "SELECT e.sequence, e.event_id, e.object_id, e.event_type, e.event_ms, "
-      "e.poll_ms, e.raw FROM notification_events l JOIN events e "
-      "ON e.sequence = l.event_sequence WHERE l.notification_sequence = ? "
-      "ORDER BY e.sequence");
-  if (!select) return select.error();
+  Statement* select = &select_notification_events_;
+  select->reset();
   select->bind(1, sequence);
   std::vector<Event> events;
   while (true) {
@@ -476,6 +492,7 @@ Result<std::vector<Event>> SqliteEventStore::notification_events(
     event.resource = resource;
     events.push_back(std::move(event));
   }
+  select->reset();
   return events;
 }
 
@@ -483,6 +500,34 @@ Status SqliteEventStore::mark_delivered(std::int64_t notification_sequence,
                                         Instant now, int http_status) {
   return update_after_attempt(notification_sequence, "delivered", now,
                               http_status, "", now);
+}
+
+Status SqliteEventStore::mark_all_delivered(
+    const std::vector<std::int64_t>& sequences, Instant now, int http_status) {
+  auto transaction = Transaction::begin(database_);
+  if (!transaction) return transaction.error();
+  auto update = database_.prepare(
+      "UPDATE notifications SET state = 'delivered', attempts = attempts + 1, "
+      "last_status = ?, next_attempt_ms = ? WHERE sequence = ?");
+  if (!update) return update.error();
+  auto attempt = database_.prepare(
+      "INSERT INTO delivery_attempts (notification_sequence, attempt, at_ms, "
+      "http_status) SELECT sequence, attempts, ?, ? FROM notifications "
+      "WHERE sequence = ?");
+  if (!attempt) return attempt.error();
+  for (const std::int64_t sequence : sequences) {
+    update->reset();
+    update->bind(1, std::int64_t{http_status}).bind(2, to_ms(now)).bind(
+        3, sequence);
+    Status status = update->run();
+    if (!status) return status;
+    attempt->reset();
+    attempt->bind(1, to_ms(now)).bind(2, std::int64_t{http_status}).bind(
+        3, sequence);
+    status = attempt->run();
+    if (!status) return status;
+  }
+  return transaction->commit();
 }
 
 Status SqliteEventStore::mark_failed(std::int64_t notification_sequence,

@@ -120,16 +120,22 @@ class EventStore {
                                 const std::string& reason,
                                 const PollStats& stats) = 0;
 
-  // The oldest pending notification of each stream for `sink`, when its
-  // next attempt is due at `now`, oldest first. A stream's later
-  // notifications wait behind its oldest, so each stream's events go out in
-  // order.
+  // Pending notifications for `sink` of each stream whose oldest pending
+  // notification is due at `now`, oldest first, at most `limit`. A stream
+  // waits as a whole while its oldest is waiting for a retry, so its events
+  // go out in order; a caller that fails one must skip the stream's later
+  // ones until the next call.
   virtual Result<std::vector<Notification>> due_notifications(
       const std::string& sink, Instant now, std::size_t limit) = 0;
 
   // Records a successful attempt; `http_status` is 0 for the stdout sink.
   virtual Status mark_delivered(std::int64_t notification_sequence,
                                 Instant now, int http_status) = 0;
+
+  // Records successful attempts of several notifications in one
+  // transaction.
+  virtual Status mark_all_delivered(const std::vector<std::int64_t>& sequences,
+                                    Instant now, int http_status) = 0;
 
   // Records a failed attempt. With `retry_at` the notification stays
   // pending until then; without it, it is dead. `http_status` is 0 when no

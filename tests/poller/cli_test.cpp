@@ -201,7 +201,7 @@ TEST_CASE("a rate-limited resource is skipped without failing", "[cli]") {
                                          "skipped until the next cycle"));
 }
 
-TEST_CASE("--max-body-mib bounds a page", "[cli]") {
+TEST_CASE("run bounds a page by --max-body-mib", "[cli]") {
   testing::TempDir dir;
   testing::HttpTestServer server;
   server.server().Get(".*", [](const httplib::Request&,

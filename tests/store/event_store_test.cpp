@@ -75,7 +75,37 @@ TEST_CASE("a store opens in WAL mode at the current schema", "[store]") {
   auto version = database->prepare("PRAGMA user_version");
   REQUIRE(version.ok());
   REQUIRE(*version->step());
-  CHECK(version->column_int(0) == 1);
+  CHECK(version->column_int(0) == 2);
+}
+
+std::vector<Notification> drain(EventStore& store, const std::string& sink,
+                                Instant now);
+
+TEST_CASE("a version 1 store is migrated in place", "[store]") {
+  testing::TempDir dir;
+  {
+    auto store = open_store(dir);
+    auto stream = store->stream(StreamId{"i", "statuses"});
+    REQUIRE(store->commit_poll(commit_with_events(stream->stream_key, 3,
+                                                  at_hour(1)))
+                .ok());
+  }
+  {
+    auto database = sqlite::Database::open(dir.file("events.db"));
+    REQUIRE(database.ok());
+    REQUIRE(database->execute("DROP INDEX notifications_pending; "
+                              "PRAGMA user_version = 1")
+                .ok());
+  }
+  auto store = open_store(dir);
+  auto database = sqlite::Database::open(dir.file("events.db"));
+  auto index = database->prepare(
+      "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+      "'notifications_pending'");
+  REQUIRE(index.ok());
+  REQUIRE(*index->step());
+  CHECK(index->column_int(0) == 1);
+  CHECK(drain(*store, "stdout", at_hour(1)).size() == 1);
 }
 
 TEST_CASE("reopening a store keeps its data", "[store]") {
@@ -206,7 +236,8 @@ TEST_CASE("notifications hold at most the configured number of events",
   CHECK(store->due_notifications("webhook", at_hour(1), 100)->empty());
 }
 
-TEST_CASE("only the oldest notification of a stream is due", "[store]") {
+TEST_CASE("a stream waits while its oldest notification waits",
+          "[store]") {
   testing::TempDir dir;
   auto store = open_store(dir);
   const std::int64_t first = store->stream(StreamId{"i", "a"})->stream_key;
@@ -217,9 +248,11 @@ TEST_CASE("only the oldest notification of a stream is due", "[store]") {
   REQUIRE(store->commit_poll(other).ok());
 
   auto due = store->due_notifications("stdout", at_hour(1), 100);
-  REQUIRE(due->size() == 2);
+  REQUIRE(due->size() == 3);
   CHECK((*due)[0].resource == "a");
-  CHECK((*due)[1].resource == "b");
+  CHECK((*due)[1].resource == "a");
+  CHECK((*due)[1].sequence > (*due)[0].sequence);
+  CHECK((*due)[2].resource == "b");
 
   // A head waiting for a retry holds back its stream only.
   REQUIRE(store->mark_failed((*due)[0].sequence, at_hour(1), 503, "HTTP 503",
@@ -229,9 +262,12 @@ TEST_CASE("only the oldest notification of a stream is due", "[store]") {
   REQUIRE(waiting->size() == 1);
   CHECK(waiting->front().resource == "b");
   auto later = store->due_notifications("stdout", at_hour(2), 100);
-  REQUIRE(later->size() == 2);
+  REQUIRE(later->size() == 3);
   CHECK(later->front().sequence == (*due)[0].sequence);
   CHECK(later->front().attempts == 1);
+
+  auto limited = store->due_notifications("stdout", at_hour(2), 2);
+  CHECK(limited->size() == 2);
 }
 
 TEST_CASE("dead notifications stop blocking and can be re-queued",
@@ -242,7 +278,7 @@ TEST_CASE("dead notifications stop blocking and can be re-queued",
   PollCommit commit = commit_with_events(key, 12, at_hour(1));
   commit.sink = "webhook";
   REQUIRE(store->commit_poll(commit).ok());
-  auto head = store->due_notifications("webhook", at_hour(1), 100);
+  auto head = store->due_notifications("webhook", at_hour(1), 1);
   REQUIRE(head->size() == 1);
   REQUIRE(store->mark_failed(head->front().sequence, at_hour(1), 400,
                              "HTTP 400 from receiver: bad", std::nullopt)
@@ -272,14 +308,17 @@ TEST_CASE("delivered notifications are no longer due", "[store]") {
   const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
   REQUIRE(store->commit_poll(commit_with_events(key, 12, at_hour(1))).ok());
   auto due = store->due_notifications("stdout", at_hour(1), 100);
-  REQUIRE(due->size() == 1);
+  REQUIRE(due->size() == 2);
   REQUIRE(store->mark_delivered(due->front().sequence, at_hour(1), 0).ok());
   auto remaining = store->due_notifications("stdout", at_hour(1), 100);
   REQUIRE(remaining->size() == 1);
-  CHECK(remaining->front().sequence > due->front().sequence);
-  REQUIRE(store->mark_delivered(remaining->front().sequence, at_hour(1), 0)
+  CHECK(remaining->front().sequence == due->back().sequence);
+  REQUIRE(store->mark_all_delivered({remaining->front().sequence}, at_hour(1),
+                                    0)
               .ok());
   CHECK(store->due_notifications("stdout", at_hour(1), 100)->empty());
+  CHECK(store->notification_state(due->back().notification_id)->state ==
+        "delivered");
 }
 
 TEST_CASE("a commit without a sink queues no notifications", "[store]") {
