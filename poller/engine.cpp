@@ -79,19 +79,22 @@ class RawSpill {
     return {};
   }
 
-  // Reads the `index`-th appended record into `raw`.
+  // Reads the `index`-th appended record into `raw`. Reading the records
+  // in order, as the commit does, reads the file front to back once. Once
+  // reading has begun, no more appends are allowed.
   Status read(std::size_t index, std::string& raw) {
     const Place& place = places_.at(index);
+    if (index != next_read_) {
+      if (std::fflush(file_) != 0 ||
+          std::fseek(file_, place.offset, SEEK_SET) != 0) {
+        return io_error("seeking a temporary file");
+      }
+    }
     raw.resize(place.length);
-    if (std::fflush(file_) != 0 ||
-        std::fseek(file_, place.offset, SEEK_SET) != 0 ||
-        std::fread(raw.data(), 1, place.length, file_) != place.length) {
+    if (std::fread(raw.data(), 1, place.length, file_) != place.length) {
       return io_error("reading a temporary file");
     }
-    // Appends continue at the end.
-    if (std::fseek(file_, 0, SEEK_END) != 0) {
-      return io_error("seeking a temporary file");
-    }
+    next_read_ = index + 1;
     return {};
   }
 
@@ -109,6 +112,8 @@ class RawSpill {
   std::FILE* file_ = nullptr;
   long size_ = 0;
   std::vector<Place> places_;
+  // The record the file position is at, or npos before the first read.
+  std::size_t next_read_ = static_cast<std::size_t>(-1);
 };
 
 // The state of one poll of one resource.

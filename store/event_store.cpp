@@ -624,9 +624,13 @@ Result<std::int64_t> SqliteEventStore::prune(Instant keys_before,
                                              std::int64_t batch) {
   auto transaction = Transaction::begin(database_);
   if (!transaction) return transaction.error();
+  // Bounded by date so that SQLite walks the date index; a scan by primary
+  // key visited every key of a stream. Keys that share the boundary date go
+  // together, so one call can delete a poll's keys beyond `batch`.
   auto keys = database_.prepare(
-      "DELETE FROM dedupe_keys WHERE (stream_key, key) IN (SELECT "
-      "stream_key, key FROM dedupe_keys WHERE record_ms < ? LIMIT ?)");
+      "DELETE FROM dedupe_keys WHERE record_ms < ?1 AND record_ms <= (SELECT "
+      "MAX(record_ms) FROM (SELECT record_ms FROM dedupe_keys WHERE "
+      "record_ms < ?1 ORDER BY record_ms LIMIT ?2))");
   if (!keys) return keys.error();
   keys->bind(1, to_ms(keys_before)).bind(2, batch);
   Status status = keys->run();
@@ -782,7 +786,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
   if (!database) return database.error();
   Status status = database->execute(
       "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; "
-      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+      "PRAGMA cache_size = -8192;");
   if (!status) return status.error();
   status = migrate(*database, path);
   if (!status) return status.error();
