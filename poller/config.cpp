@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -168,6 +169,9 @@ Result<std::optional<DateField>> read_date_field(const Value& dates,
   }
   auto format_text = read_string(*format, location + "/" + format_key);
   if (!format_text) return format_text.error();
+  if (format_text->empty()) {
+    return config_error(location + "/" + format_key + ": must not be empty");
+  }
   auto pattern = DatePattern::compile(*format_text);
   if (!pattern) {
     return config_error(location + "/" + format_key + ": " +
@@ -297,6 +301,15 @@ Result<PollerConfig> read_poller_config(const Value& root,
   PollerConfig config;
   for (auto it = root.MemberBegin(); it != root.MemberEnd(); ++it) {
     const std::string name(it->name.GetString(), it->name.GetStringLength());
+    if (name.empty()) {
+      return config_error(source + ": a resource name is empty");
+    }
+    // JSON allows a repeated key, but two pollers of one resource would
+    // race on the same dedupe keys.
+    if (config.find(name) != nullptr) {
+      return config_error(source + ": resource \"" + name +
+                          "\" is configured twice");
+    }
     auto resource = read_resource(name, it->value, source, warnings);
     if (!resource) return resource.error();
     config.resources.push_back(std::move(*resource));
@@ -542,6 +555,10 @@ Result<InstanceConfig> load_instance_config(
 }
 
 Result<std::string> read_text_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return config_error(path + ": is a directory, not a file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return config_error(path + ": cannot open: " + std::strerror(errno));

@@ -101,13 +101,19 @@ Result<std::unique_ptr<HttpResponse>> send_with_retries(
       }
       const auto pause = rate_limit_pause(**response, now)
                              .value_or(policy.retry_backoff);
-      if (pause > policy.max_wait || rate_limit_waits == kMaxRateLimitWaits) {
+      if (pause > policy.max_wait) {
         return make_error(ErrorKind::kRateLimited,
                           "rate-limited by " + (*response)->origin() +
                               " for " + format_seconds(pause) +
                               ", longer than --max-wait " +
                               std::to_string(policy.max_wait.count()) +
                               " s; skipped until the next cycle");
+      }
+      if (rate_limit_waits == kMaxRateLimitWaits) {
+        return make_error(ErrorKind::kRateLimited,
+                          "still rate-limited by " + (*response)->origin() +
+                              " after " + std::to_string(kMaxRateLimitWaits) +
+                              " waits; skipped until the next cycle");
       }
       ++rate_limit_waits;
       logger.warning(context + ": rate-limited by " + (*response)->origin() +

@@ -229,10 +229,22 @@ Error CurlResponse::transfer_error() const {
   }
   const std::string detail =
       error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(result_);
-  const ErrorKind kind = result_ == CURLE_OPERATION_TIMEDOUT
-                             ? ErrorKind::kTimeout
-                             : ErrorKind::kTransport;
-  return make_error(kind, detail);
+  switch (result_) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return make_error(ErrorKind::kTimeout, detail);
+    // Failures that a retry cannot mend are payload errors, which the
+    // caller does not retry.
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return make_error(ErrorKind::kPayload,
+                        "refused a URL that is not http or https (" + detail +
+                            ")");
+    case CURLE_TOO_MANY_REDIRECTS:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_BAD_CONTENT_ENCODING:
+      return make_error(ErrorKind::kPayload, detail);
+    default:
+      return make_error(ErrorKind::kTransport, detail);
+  }
 }
 
 std::optional<std::string> CurlResponse::header(std::string_view name) const {

@@ -488,6 +488,17 @@ int run_command(const RunOptions& options, Logger& logger) {
         "the built-in sandbox");
     return kExitUsage;
   }
+  if (!options.base_url.empty() && options.sandbox) {
+    logger.error("--base-url and --sandbox name two hubs: pass one of them");
+    return kExitUsage;
+  }
+  if (!options.base_url.empty() &&
+      options.base_url.rfind("http://", 0) != 0 &&
+      options.base_url.rfind("https://", 0) != 0) {
+    logger.error("--base-url: \"" + options.base_url +
+                 "\" is not an http or https URL");
+    return kExitUsage;
+  }
   auto plan = std::make_shared<const RunPlan>(std::move(*planned));
 
   auto lock = acquire_writer_lock(options.store_path);

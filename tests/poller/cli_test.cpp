@@ -111,6 +111,20 @@ TEST_CASE("run without a hub is a usage error", "[cli]") {
   CHECK_THAT(result.err, Catch::Contains("pass --base-url URL, or --sandbox"));
 }
 
+TEST_CASE("run rejects conflicting or invalid hubs", "[cli]") {
+  testing::TempDir dir;
+  const auto both = run_hubpoll({"run", "--once", "--sandbox", "--base-url",
+                                 "http://127.0.0.1:1", "--config", kPollers,
+                                 "--store", dir.file("s.db")});
+  CHECK(both.exit_code == kExitUsage);
+  CHECK_THAT(both.err, Catch::Contains("name two hubs"));
+  const auto ftp = run_hubpoll({"run", "--once", "--base-url", "ftp://hub",
+                                "--config", kPollers, "--store",
+                                dir.file("s.db")});
+  CHECK(ftp.exit_code == kExitUsage);
+  CHECK_THAT(ftp.err, Catch::Contains("is not an http or https URL"));
+}
+
 TEST_CASE("a missing configuration exits 2 naming the file", "[cli]") {
   testing::TempDir dir;
   const auto result =

@@ -204,8 +204,9 @@ TEST_CASE("hostile hub: a redirect to a file URL", "[hostile]") {
   });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
-  CHECK_THAT(result.error, Catch::StartsWith("page 1: "));
-  CHECK_THAT(result.error, Catch::Contains("file"));
+  CHECK_THAT(result.error, Catch::StartsWith("page 1: refused a URL that is "
+                                             "not http or https"));
+  CHECK(harness.waits.empty());  // not retried
   CHECK(harness.nothing_committed());
 }
 
@@ -218,6 +219,7 @@ TEST_CASE("hostile hub: more than five redirects", "[hostile]") {
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK_THAT(result.error, Catch::Contains("redirects"));
+  CHECK(harness.waits.empty());  // not retried
 }
 
 TEST_CASE("hostile hub: a 100 KB header line", "[hostile]") {
@@ -361,6 +363,21 @@ TEST_CASE("a 429 longer than max-wait skips the resource", "[fetch]") {
                              "skipped until the next cycle"));
   CHECK_THAT(harness.logger.text, !Catch::Contains("poll failed"));
   CHECK(harness.nothing_committed());
+}
+
+TEST_CASE("a hub that keeps answering 429 is given up", "[fetch]") {
+  Harness harness;
+  harness.server.server().Get(".*", [&](const httplib::Request&,
+                                        httplib::Response& reply) {
+    reply.status = 429;
+    reply.set_header("Retry-After", "not a number");
+  });
+  const PollResult result = harness.poll();
+  CHECK(result.rate_limited);
+  CHECK(harness.waits.size() == 5);
+  CHECK_THAT(result.error, Catch::Contains("still rate-limited by") &&
+                               Catch::Contains("after 5 waits; skipped until "
+                                               "the next cycle"));
 }
 
 TEST_CASE("an epoch sent as Retry-After seconds is capped", "[fetch]") {
