@@ -379,19 +379,11 @@ Status ResourcePoll::handle_record(const ScannedRecord& record) {
     return {};
   }
 
-  std::string event_id = make_event_id(instance_.instance_id, resource_.name,
-                                       record.id, type, updated);
-  if (*known == KeyState::kAbsent) {
-    // Events are kept longer than keys, so a record whose key was pruned
-    // while the hub kept returning it is found here, not emitted twice.
-    auto stored = store_.has_event(event_id);
-    if (!stored) return stored.error();
-    if (*stored) {
-      keys_.push_back(DedupeEntry{std::move(key), poll_start_, true});
-      return {};
-    }
-  }
-  return emit(record, type, updated, key, std::move(event_id));
+  // A record whose key was pruned while the hub kept returning it comes
+  // here again; the commit skips its event, which is still stored.
+  return emit(record, type, updated, key,
+              make_event_id(instance_.instance_id, resource_.name, record.id,
+                            type, updated));
 }
 
 Status ResourcePoll::emit(const ScannedRecord& record,
@@ -479,7 +471,12 @@ PollResult Poller::poll(const ResourceConfig& resource) {
   result.poll_start = poll.poll_start();
   if (status) {
     fault_point("before-commit");
-    status = store_.commit_poll(poll.take_commit());
+    auto stored = store_.commit_poll(poll.take_commit());
+    if (stored) {
+      result.stats.emitted = *stored;
+    } else {
+      status = stored.error();
+    }
     fault_point("after-commit");
   }
   if (!status) {

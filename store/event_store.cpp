@@ -161,8 +161,7 @@ class SqliteEventStore final : public EventStore {
   Result<StreamState> stream(const StreamId& id) override;
   Result<KeyState> find_key(std::int64_t stream_key,
                             const std::string& key) override;
-  Result<bool> has_event(const std::string& event_id) override;
-  Status commit_poll(const PollCommit& commit) override;
+  Result<std::int64_t> commit_poll(const PollCommit& commit) override;
   Status record_failure(std::int64_t stream_key, Instant poll_start,
                         const std::string& reason,
                         const PollStats& stats) override;
@@ -192,11 +191,18 @@ class SqliteEventStore final : public EventStore {
 
  private:
   Status write_keys(const PollCommit& commit);
+  // An event of the commit that was stored: its index in the commit and
+  // its row in the events table.
+  struct StoredEvent {
+    std::size_t index;
+    std::int64_t sequence;
+  };
+
   Status write_events(const PollCommit& commit,
-                      std::vector<std::int64_t>& sequences);
+                      std::vector<StoredEvent>& stored);
   Status write_notifications(const PollCommit& commit,
-                             const std::vector<std::int64_t>& sequences);
-  Status write_stream_state(const PollCommit& commit);
+                             const std::vector<StoredEvent>& stored);
+  Status write_stream_state(const PollCommit& commit, std::int64_t emitted);
   Status update_after_attempt(std::int64_t notification_sequence,
                               const char* state, Instant now,
                               int http_status, const std::string& error,
@@ -207,7 +213,6 @@ class SqliteEventStore final : public EventStore {
 
   Database database_;
   Statement find_key_;
-  Statement has_event_;
   Statement insert_key_;
   Statement insert_event_;
   Statement select_notification_events_;
@@ -227,9 +232,7 @@ Status SqliteEventStore::prepare_statements() {
   if (!notification_events) return notification_events.error();
   select_notification_events_ = std::move(*notification_events);
 
-  auto has_event = database_.prepare("SELECT 1 FROM events WHERE event_id = ?");
-  if (!has_event) return has_event.error();
-  has_event_ = std::move(*has_event);
+
 
   // An existing key stays as it is unless this poll emits it.
   auto insert_key = database_.prepare(
@@ -241,7 +244,8 @@ Status SqliteEventStore::prepare_statements() {
 
   auto insert_event = database_.prepare(
       "INSERT INTO events (event_id, stream_key, object_id, event_type, "
-      "event_ms, poll_ms, raw) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      "event_ms, poll_ms, raw) VALUES (?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (event_id) DO NOTHING");
   if (!insert_event) return insert_event.error();
   insert_event_ = std::move(*insert_event);
   return {};
@@ -292,28 +296,22 @@ Result<KeyState> SqliteEventStore::find_key(std::int64_t stream_key,
   return state;
 }
 
-Result<bool> SqliteEventStore::has_event(const std::string& event_id) {
-  has_event_.bind(1, event_id);
-  auto row = has_event_.step();
-  has_event_.reset();  // releases the read snapshot, as in find_key
-  if (!row) return row.error();
-  return *row;
-}
-
-Status SqliteEventStore::commit_poll(const PollCommit& commit) {
+Result<std::int64_t> SqliteEventStore::commit_poll(const PollCommit& commit) {
   auto transaction = Transaction::begin(database_);
   if (!transaction) return transaction.error();
 
   Status status = write_keys(commit);
-  if (!status) return status;
-  std::vector<std::int64_t> sequences;
-  status = write_events(commit, sequences);
-  if (!status) return status;
-  status = write_notifications(commit, sequences);
-  if (!status) return status;
-  status = write_stream_state(commit);
-  if (!status) return status;
-  return transaction->commit();
+  if (!status) return status.error();
+  std::vector<StoredEvent> stored;
+  status = write_events(commit, stored);
+  if (!status) return status.error();
+  status = write_notifications(commit, stored);
+  if (!status) return status.error();
+  status = write_stream_state(commit, static_cast<std::int64_t>(stored.size()));
+  if (!status) return status.error();
+  status = transaction->commit();
+  if (!status) return status.error();
+  return static_cast<std::int64_t>(stored.size());
 }
 
 Status SqliteEventStore::write_keys(const PollCommit& commit) {
@@ -330,8 +328,8 @@ Status SqliteEventStore::write_keys(const PollCommit& commit) {
 }
 
 Status SqliteEventStore::write_events(const PollCommit& commit,
-                                      std::vector<std::int64_t>& sequences) {
-  sequences.reserve(commit.events.size());
+                                      std::vector<StoredEvent>& stored) {
+  stored.reserve(commit.events.size());
   std::string loaded_raw;
   for (std::size_t i = 0; i < commit.events.size(); ++i) {
     const Event& event = commit.events[i];
@@ -351,14 +349,17 @@ Status SqliteEventStore::write_events(const PollCommit& commit,
         .bind(7, raw);
     Status status = insert_event_.run();
     if (!status) return status;
-    sequences.push_back(database_.last_insert_rowid());
+    // An event already stored (its key was pruned while the hub kept
+    // returning the record) is neither stored nor notified again.
+    if (database_.changes() == 0) continue;
+    stored.push_back(StoredEvent{i, database_.last_insert_rowid()});
   }
   return {};
 }
 
 Status SqliteEventStore::write_notifications(
-    const PollCommit& commit, const std::vector<std::int64_t>& sequences) {
-  if (commit.sink.empty() || commit.events.empty()) return {};
+    const PollCommit& commit, const std::vector<StoredEvent>& stored) {
+  if (commit.sink.empty() || stored.empty()) return {};
   auto insert = database_.prepare(
       "INSERT INTO notifications (notification_id, stream_key, sink, state, "
       "created_ms, next_attempt_ms) VALUES (?, ?, ?, 'pending', ?, ?)");
@@ -370,10 +371,10 @@ Status SqliteEventStore::write_notifications(
 
   const std::size_t group = std::max<std::size_t>(
       1, commit.max_events_per_notification);
-  for (std::size_t first = 0; first < commit.events.size(); first += group) {
+  for (std::size_t first = 0; first < stored.size(); first += group) {
     // The first event's id is stable, so the notification id is too.
     insert->reset();
-    insert->bind(1, "n-" + commit.events[first].event_id)
+    insert->bind(1, "n-" + commit.events[stored[first].index].event_id)
         .bind(2, commit.stream_key)
         .bind(3, commit.sink)
         .bind(4, to_ms(commit.poll_start))
@@ -381,10 +382,10 @@ Status SqliteEventStore::write_notifications(
     Status status = insert->run();
     if (!status) return status;
     const std::int64_t notification = database_.last_insert_rowid();
-    const std::size_t last = std::min(first + group, commit.events.size());
+    const std::size_t last = std::min(first + group, stored.size());
     for (std::size_t i = first; i < last; ++i) {
       link->reset();
-      link->bind(1, notification).bind(2, sequences[i]);
+      link->bind(1, notification).bind(2, stored[i].sequence);
       status = link->run();
       if (!status) return status;
     }
@@ -392,7 +393,8 @@ Status SqliteEventStore::write_notifications(
   return {};
 }
 
-Status SqliteEventStore::write_stream_state(const PollCommit& commit) {
+Status SqliteEventStore::write_stream_state(const PollCommit& commit,
+                                            std::int64_t emitted) {
   auto update = database_.prepare(
       "UPDATE streams SET watermark_ms = ?, window_start_ms = ?, "
       "last_poll_ms = ?, last_result = 'ok', last_fetched = ?, "
@@ -403,7 +405,7 @@ Status SqliteEventStore::write_stream_state(const PollCommit& commit) {
       .bind(2, to_ms(commit.window_start))
       .bind(3, to_ms(commit.poll_start))
       .bind(4, commit.stats.fetched)
-      .bind(5, commit.stats.emitted)
+      .bind(5, emitted)
       .bind(6, commit.stats.rejected)
       .bind(7, commit.stats.last_reject_reason)
       .bind(8, commit.stream_key);

@@ -105,15 +105,12 @@ class EventStore {
   virtual Result<KeyState> find_key(std::int64_t stream_key,
                                     const std::string& key) = 0;
 
-  // Whether an event with this id is stored. Events outlive their dedupe
-  // keys (--keep-events against --retention), so this catches a record
-  // whose key was pruned while the hub still returns it.
-  virtual Result<bool> has_event(const std::string& event_id) = 0;
-
   // Writes the poll's keys, events, notifications, stats and new watermark
-  // in one transaction. Keys already present are upgraded to emitted when
-  // the commit emits them and left alone otherwise.
-  virtual Status commit_poll(const PollCommit& commit) = 0;
+  // in one transaction, and returns how many events were stored. Keys
+  // already present are upgraded to emitted when the commit emits them and
+  // left alone otherwise. An event whose id is already stored is skipped
+  // with its notification, since events outlive their dedupe keys.
+  virtual Result<std::int64_t> commit_poll(const PollCommit& commit) = 0;
 
   // Records a failed poll for `status`, leaving the watermark alone.
   virtual Status record_failure(std::int64_t stream_key, Instant poll_start,

@@ -182,26 +182,50 @@ TEST_CASE("a failed commit leaves nothing of the poll", "[store]") {
   const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
   REQUIRE(store->commit_poll(commit_with_events(key, 1, at_hour(1))).ok());
 
-  // Reusing event id "event-0" violates its uniqueness after the new
-  // keys, events and notifications of this poll were written.
+  // The second event's raw text cannot be read, after the new keys and
+  // the first event were written.
   PollCommit commit = commit_with_events(key, 0, at_hour(2));
   commit.keys.push_back(DedupeEntry{"c:new", at_hour(2), true});
   commit.events.push_back(make_event("event-new", "new", at_hour(2)));
-  commit.events.push_back(make_event("event-0", "0", at_hour(2)));
-  Status status = store->commit_poll(commit);
-  REQUIRE_FALSE(status.ok());
+  commit.events.push_back(make_event("event-lost", "lost", at_hour(2)));
+  commit.load_raw = [](std::size_t index, std::string& raw) -> Status {
+    if (index == 1) return make_error(ErrorKind::kIo, "spill file lost");
+    raw = "{}";
+    return {};
+  };
+  auto stored = store->commit_poll(commit);
+  REQUIRE_FALSE(stored.ok());
+  CHECK(stored.error().message == "spill file lost");
 
   CHECK(*store->find_key(key, "c:new") == KeyState::kAbsent);
   auto stream = store->stream(StreamId{"i", "r"});
   CHECK(*stream->watermark == at_hour(1));
-  auto due = store->due_notifications("stdout", at_hour(3), 100);
-  REQUIRE(due.ok());
-  REQUIRE(due->size() == 1);
-  CHECK(due->front().events.size() == 1);
+  const auto notifications = drain(*store, "stdout", at_hour(3));
+  REQUIRE(notifications.size() == 1);
+  CHECK(notifications.front().events.size() == 1);
 }
 
-// Takes every pending notification of `sink` in delivery order, marking each
-// delivered so that the next one of its stream becomes due.
+TEST_CASE("an event already stored is skipped with its notification",
+          "[store]") {
+  testing::TempDir dir;
+  auto store = open_store(dir);
+  const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
+  auto first = store->commit_poll(commit_with_events(key, 2, at_hour(1)));
+  REQUIRE(first.ok());
+  CHECK(*first == 2);
+  drain(*store, "stdout", at_hour(1));
+
+  PollCommit again = commit_with_events(key, 3, at_hour(2));
+  auto stored = store->commit_poll(again);
+  REQUIRE(stored.ok());
+  CHECK(*stored == 1);
+  const auto notifications = drain(*store, "stdout", at_hour(2));
+  REQUIRE(notifications.size() == 1);
+  REQUIRE(notifications.front().events.size() == 1);
+  CHECK(notifications.front().events.front().event_id == "event-2");
+  CHECK(store->stream(StreamId{"i", "r"})->last_stats.emitted == 1);
+}
+
 std::vector<Notification> drain(EventStore& store, const std::string& sink,
                                 Instant now) {
   std::vector<Notification> drained;
@@ -436,9 +460,9 @@ TEST_CASE("a key lookup leaves no read transaction open", "[store]") {
   other.events[0].event_id = "other-0";
   REQUIRE(second->commit_poll(other).ok());
   PollCommit again = commit_with_events(a, 0, at_hour(2));
-  Status status = first->commit_poll(again);
-  INFO((status.ok() ? "" : status.error().message));
-  CHECK(status.ok());
+  auto stored = first->commit_poll(again);
+  INFO((stored.ok() ? "" : stored.error().message));
+  CHECK(stored.ok());
 }
 
 }  // namespace
