@@ -87,8 +87,19 @@ void warn_unknown_keys(const Value& object,
 
 Result<rapidjson::Document> parse_json(std::string_view text,
                                        const std::string& source) {
+  // Configurations need a few levels; a deeply nested file is refused
+  // before anything walks it recursively.
+  constexpr std::size_t kMaxDepth = 64;
+  const std::size_t too_deep = json_depth_exceeded(text, kMaxDepth);
+  if (too_deep != std::string_view::npos) {
+    const TextPosition position = position_of(text, too_deep);
+    return config_error(source + ": nested more than " +
+                        std::to_string(kMaxDepth) + " levels deep at line " +
+                        std::to_string(position.line) + ", column " +
+                        std::to_string(position.column));
+  }
   rapidjson::Document document;
-  document.Parse(text.data(), text.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (document.HasParseError()) {
     const TextPosition position = position_of(text, document.GetErrorOffset());
     return config_error(source + ": invalid JSON at line " +

@@ -30,4 +30,11 @@ std::string json_pointer_token(std::string_view token);
 // The edit distance between two short strings, for "did you mean" hints.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
+// The byte offset of the first `[` or `{` that opens a value nested deeper
+// than `max_depth` levels, or std::string_view::npos when none does. The
+// top-level value is level 1. Brackets inside strings are skipped, and the
+// text need not be valid JSON. Call it before a recursive parse or
+// traversal, which a deep enough text makes overflow the stack.
+std::size_t json_depth_exceeded(std::string_view text, std::size_t max_depth);
+
 }  // namespace hubpoll

@@ -118,6 +118,10 @@ using Part = UrlTemplate::Part;
 Result<Part> compile_pattern_part(std::string_view text, size_t column,
                                   std::string_view format, Part::Kind kind,
                                   Zone zone) {
+  if (format.empty()) {
+    return template_error(text, column,
+                          "placeholder has an empty date pattern");
+  }
   auto pattern = DatePattern::compile(format);
   if (!pattern.ok()) {
     return template_error(text, column,

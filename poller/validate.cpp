@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -41,6 +43,10 @@ constexpr std::uint64_t kMaxExactDouble = 1ULL << 53;
 // records to sample.
 constexpr std::chrono::hours kProbeWindow{24 * 7};
 constexpr std::size_t kErrorBodyPreview = 200;
+// Iterative parsing keeps the stack flat at any depth. Validating the
+// encoding rejects invalid UTF-8, which would otherwise reach URLs.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
 // Patterns suggested when a sampled date does not parse, in the order tried.
 constexpr std::array<std::string_view, 8> kCommonDatePatterns = {
@@ -79,6 +85,13 @@ struct ValuePosition {
   std::size_t value_offset = 0;
 };
 
+// A key that occurs twice in one object.
+struct DuplicateKey {
+  std::string key;
+  std::size_t first_offset = 0;  // of the first occurrence's opening quote
+  std::size_t offset = 0;        // of the repeated occurrence's opening quote
+};
+
 // Start offsets of every value in a JSON text, by JSON pointer. Built with a
 // SAX pass because RapidJSON's DOM keeps no offsets.
 class PositionIndex {
@@ -97,8 +110,16 @@ class PositionIndex {
     positions_.emplace(pointer, position);
   }
 
+  void add_duplicate(DuplicateKey duplicate) {
+    duplicates_.push_back(std::move(duplicate));
+  }
+
+  // Repeated keys, in text order. Only the first occurrence has a position.
+  const std::vector<DuplicateKey>& duplicates() const { return duplicates_; }
+
  private:
   std::unordered_map<std::string, ValuePosition> positions_;
+  std::vector<DuplicateKey> duplicates_;
 };
 
 // A read-only stream over NUL-terminated text. RapidJSON copies a
@@ -145,9 +166,13 @@ class PositionRecorder {
   }
   bool Key(const char* name, rapidjson::SizeType length, bool) {
     Frame& frame = frames_.back();
-    frame.key_pointer =
-        join_pointer(frame.pointer, std::string_view(name, length));
+    const std::string key(name, length);
+    frame.key_pointer = join_pointer(frame.pointer, key);
     frame.key_offset = string_start(end());
+    const auto [first, inserted] = frame.keys.emplace(key, frame.key_offset);
+    if (!inserted) {
+      index_.add_duplicate(DuplicateKey{key, first->second, frame.key_offset});
+    }
     return true;
   }
   bool StartObject() { return open(true); }
@@ -162,6 +187,7 @@ class PositionRecorder {
     std::size_t next_index = 0;
     std::string key_pointer;
     std::size_t key_offset = 0;
+    std::map<std::string, std::size_t> keys;  // offsets of the keys so far
   };
 
   std::size_t end() const { return stream_.Tell(); }
@@ -241,7 +267,7 @@ PositionIndex PositionIndex::build(std::string_view text) {
   PositionRecorder recorder(stream, terminated, index);
   rapidjson::Reader reader;
   // A syntax error leaves the positions read so far, which is all there is.
-  reader.Parse(stream, recorder);
+  reader.Parse<rapidjson::kParseIterativeFlag>(stream, recorder);
   return index;
 }
 
@@ -429,16 +455,68 @@ void DocumentContext::place(Diagnostic& diagnostic,
 // ---------------------------------------------------------------------------
 // JSON syntax and schemas.
 
+std::string too_deep_message() {
+  return "arrays and objects are nested more than " +
+         std::to_string(kMaxConfigDepth) +
+         " levels deep here, so the text is not read further; "
+         "configurations need only a few levels";
+}
+
+std::string parse_error_message(rapidjson::ParseErrorCode code) {
+  if (code == rapidjson::kParseErrorStringInvalidEncoding) {
+    return "invalid UTF-8 in a string; save the file as UTF-8";
+  }
+  return std::string("invalid JSON: ") + rapidjson::GetParseError_En(code);
+}
+
+void report_duplicate_keys(std::string_view text, DocumentContext& context) {
+  const PositionIndex index = PositionIndex::build(text);
+  for (const DuplicateKey& duplicate : index.duplicates()) {
+    const TextPosition first = position_of(text, duplicate.first_offset);
+    context.error_at_offset(
+        duplicate.offset,
+        "duplicate key " + quoted(duplicate.key) + ", first at line " +
+            std::to_string(first.line) + ", column " +
+            std::to_string(first.column));
+  }
+}
+
+// Parses `text`, or reports why it cannot: nesting deeper than
+// kMaxConfigDepth, a syntax error or invalid UTF-8. Also reports keys that
+// occur twice in one object.
 std::optional<rapidjson::Document> parse_or_report(std::string_view text,
                                                    DocumentContext& context) {
+  const std::size_t too_deep = json_depth_exceeded(text, kMaxConfigDepth);
+  if (too_deep != std::string_view::npos) {
+    context.error_at_offset(too_deep, too_deep_message());
+    return std::nullopt;
+  }
   rapidjson::Document document;
-  document.Parse(text.data(), text.size());
-  if (!document.HasParseError()) return document;
-  context.error_at_offset(
-      document.GetErrorOffset(),
-      std::string("invalid JSON: ") +
-          rapidjson::GetParseError_En(document.GetParseError()));
-  return std::nullopt;
+  document.Parse<kParseFlags>(text.data(), text.size());
+  if (document.HasParseError()) {
+    context.error_at_offset(document.GetErrorOffset(),
+                            parse_error_message(document.GetParseError()));
+    return std::nullopt;
+  }
+  report_duplicate_keys(text, context);
+  return document;
+}
+
+// Reports text nested deeper than kMaxConfigDepth before a DocumentContext
+// indexes it, because the index stores a pointer per level. Returns whether
+// the text was within the limit.
+bool check_depth(std::string_view text, const std::string& file,
+                 ValidationReport& report) {
+  const std::size_t too_deep = json_depth_exceeded(text, kMaxConfigDepth);
+  if (too_deep == std::string_view::npos) return true;
+  Diagnostic diagnostic;
+  diagnostic.file = file;
+  diagnostic.message = too_deep_message();
+  const TextPosition position = position_of(text, too_deep);
+  diagnostic.line = position.line;
+  diagnostic.column = position.column;
+  report.diagnostics.push_back(std::move(diagnostic));
+  return false;
 }
 
 std::string json_type_name(const Value& value) {
@@ -480,49 +558,104 @@ std::string missing_required_keys(const Value& required, const Value& object) {
   return missing;
 }
 
-// A message for the first schema failure RapidJSON reports: the keyword,
-// the schema object that contains it and the value that failed.
-std::string describe_schema_failure(const std::string& keyword,
-                                    const Value& schema, const Value& value) {
-  const Value* constraint = find_member(schema, keyword);
-  if (keyword == "type" && constraint != nullptr) {
-    const std::string expected = constraint->IsString()
-                                     ? text_of(*constraint)
-                                     : schema_value_text(*constraint);
-    return "expected " + expected + ", found " + json_type_name(value);
+// The value as a message shows it: strings quoted, containers by type.
+std::string found_text(const Value& value) {
+  if (value.IsString()) return quoted(text_of(value));
+  if (value.IsObject() || value.IsArray()) return "an " + json_type_name(value);
+  return schema_value_text(value);
+}
+
+// The enum's values, quoted and joined with "or".
+std::string enum_text(const Value& values) {
+  std::string text;
+  for (const Value& item : values.GetArray()) {
+    if (!text.empty()) text += " or ";
+    text += item.IsString() ? quoted(text_of(item)) : schema_value_text(item);
   }
-  if (keyword == "required" && constraint != nullptr) {
-    return "missing required key " + missing_required_keys(*constraint, value);
-  }
-  if (keyword == "minLength" && value.IsString() &&
-      value.GetStringLength() == 0) {
-    return "must not be empty";
-  }
-  static const std::array<std::pair<std::string_view, std::string_view>, 6>
-      kPhrases = {{{"enum", "must be one of "},
-                   {"pattern", "does not match the pattern "},
-                   {"minimum", "must be at least "},
-                   {"maximum", "must be at most "},
-                   {"minProperties", "needs at least this many members: "},
-                   {"minLength", "needs at least this many characters: "}}};
-  for (const auto& [name, phrase] : kPhrases) {
-    if (keyword == name && constraint != nullptr) {
-      const std::string constraint_text = constraint->IsString()
-                                              ? text_of(*constraint)
-                                              : schema_value_text(*constraint);
-      return std::string(phrase) + constraint_text;
+  return text;
+}
+
+// Whether one of the oneOf `alternatives` has type `type` and, unless
+// `keyword` is empty, uses `keyword`.
+bool has_alternative(const Value& alternatives, std::string_view type,
+                     std::string_view keyword) {
+  return std::any_of(alternatives.Begin(), alternatives.End(),
+                     [&](const Value& alternative) {
+                       const Value* name = find_member(alternative, "type");
+                       return name != nullptr && name->IsString() &&
+                              text_of(*name) == type &&
+                              (keyword.empty() ||
+                               find_member(alternative, keyword) != nullptr);
+                     });
+}
+
+// A message for a value that matches none of a oneOf's alternatives. The
+// schemas use oneOf for the two forms that the Cloud Elements formats allow:
+// a JSON boolean or integer, or the same value as a string.
+std::string describe_one_of(const Value& alternatives, const Value& schema,
+                            const Value& value) {
+  const std::string found = ", found " + found_text(value);
+  if (alternatives.IsArray()) {
+    if (has_alternative(alternatives, "boolean", "") &&
+        has_alternative(alternatives, "string", "enum")) {
+      return "expected true or false (as a boolean or a string)" + found;
+    }
+    if (has_alternative(alternatives, "integer", "") &&
+        has_alternative(alternatives, "string", "pattern")) {
+      return "expected a whole number (as an integer or a string of digits)" +
+             found;
     }
   }
   if (const Value* description = find_member(schema, "description")) {
     std::string expected = text_of(*description);
     if (!expected.empty() && expected.back() == '.') expected.pop_back();
-    if (!expected.empty()) {
-      expected[0] = static_cast<char>(
-          std::tolower(static_cast<unsigned char>(expected[0])));
-    }
-    return "invalid " + json_type_name(value) + " value; expected " + expected;
+    return "expected " + expected + found;
   }
-  return "fails the schema keyword \"" + keyword + "\"";
+  return "matches none of the allowed forms" + found;
+}
+
+// A message for the first schema failure RapidJSON reports: the keyword,
+// the schema object that contains it and the value that failed. Covers the
+// keywords of schemas/*.schema.json.
+std::string describe_schema_failure(const std::string& keyword,
+                                    const Value& schema, const Value& value) {
+  const Value* constraint = find_member(schema, keyword);
+  if (constraint == nullptr) {
+    return "is invalid (rejected by the JSON Schema keyword " +
+           quoted(keyword) + ")";
+  }
+  const std::string found = ", found " + found_text(value);
+  if (keyword == "type") {
+    const std::string expected = constraint->IsString()
+                                     ? text_of(*constraint)
+                                     : schema_value_text(*constraint);
+    return "expected " + expected + ", found " + json_type_name(value);
+  }
+  if (keyword == "required") {
+    return "missing required key " + missing_required_keys(*constraint, value);
+  }
+  if (keyword == "oneOf") return describe_one_of(*constraint, schema, value);
+  if (keyword == "enum") return "expected " + enum_text(*constraint) + found;
+  if (keyword == "pattern") {
+    return found_text(value) + " does not match the pattern " +
+           quoted(text_of(*constraint));
+  }
+  if (keyword == "minLength" && value.IsString() &&
+      value.GetStringLength() == 0) {
+    return "must not be empty";
+  }
+  const std::string limit = schema_value_text(*constraint);
+  if (keyword == "minLength") {
+    return "must be at least " + limit + " characters long" + found;
+  }
+  if (keyword == "minimum") return "must be at least " + limit + found;
+  if (keyword == "maximum") return "must be at most " + limit + found;
+  if (keyword == "minProperties") {
+    return "must have at least " + limit + " member(s), found " +
+           std::to_string(value.IsObject() ? value.MemberCount() : 0);
+  }
+  return "is invalid (rejected by the JSON Schema keyword " + quoted(keyword) +
+         ")";
 }
 
 // The embedded schemas, compiled once.
@@ -598,7 +731,14 @@ std::optional<SchemaFailure> first_schema_failure(
 
 void check_poller_schema(const Value& root, DocumentContext& context) {
   const CompiledSchemas& schemas = compiled_schemas();
-  if (!root.IsObject() || root.ObjectEmpty()) {
+  if (root.IsObject() && root.ObjectEmpty()) {
+    context.schema_error("", "",
+                         "no resources are configured; add one, such as "
+                         "\"statuses\": {\"url\": \"/hubs/social/statuses\", "
+                         "\"idField\": \"id_str\"}");
+    return;
+  }
+  if (!root.IsObject()) {
     auto failure =
         first_schema_failure(root, *schemas.pollers, schemas.pollers_json);
     if (failure) context.schema_error("", failure->pointer, failure->message);
@@ -722,16 +862,29 @@ void check_date_field(const std::string& resource, const Value& dates,
   }
 }
 
-// Reads a whole number given as a JSON integer or a string of digits.
-std::optional<long long> whole_number(const Value& value) {
-  if (value.IsInt64()) return value.GetInt64();
-  if (!value.IsString() || value.GetStringLength() == 0) return std::nullopt;
+// An integer given as a JSON integer or as a string of digits with an
+// optional minus sign.
+struct WholeNumber {
+  std::string text;               // as written, for messages
+  std::optional<long long> value;  // empty when it does not fit in long long
+};
+
+std::optional<WholeNumber> whole_number(const Value& value) {
+  if (value.IsInt64()) {
+    return WholeNumber{std::to_string(value.GetInt64()), value.GetInt64()};
+  }
+  if (value.IsUint64()) return WholeNumber{std::to_string(value.GetUint64()), {}};
+  if (!value.IsString()) return std::nullopt;
   const std::string text = text_of(value);
-  if (text.size() > 18 ||
-      text.find_first_not_of("0123456789") != std::string::npos) {
+  const std::size_t digits = text.rfind('-', 0) == 0 ? 1 : 0;
+  if (text.size() == digits ||
+      text.find_first_not_of("0123456789", digits) != std::string::npos) {
     return std::nullopt;
   }
-  return std::stoll(text);
+  errno = 0;
+  const long long number = std::strtoll(text.c_str(), nullptr, 10);
+  if (errno == ERANGE) return WholeNumber{text, {}};
+  return WholeNumber{text, number};
 }
 
 void check_range(const std::string& resource, const Value& object,
@@ -740,19 +893,39 @@ void check_range(const std::string& resource, const Value& object,
                  DocumentContext& context) {
   const Value* value = find_member(object, key);
   if (value == nullptr) return;
-  const std::optional<long long> number = whole_number(*value);
+  const std::optional<WholeNumber> number = whole_number(*value);
   const std::string pointer = join_pointer(object_pointer, key);
   if (!number) {
     context.error(resource, pointer,
-                  std::string(key) + ": expected a whole number of " + unit);
+                  std::string(key) + ": expected a whole number of " + unit +
+                      ", found " + found_text(*value));
     return;
   }
-  if (*number < min || *number > max) {
+  if (!number->value || *number->value < min || *number->value > max) {
     context.error(resource, pointer,
-                  std::string(key) + ": " + std::to_string(*number) + " " +
-                      unit + " is out of range (" + std::to_string(min) +
-                      " to " + std::to_string(max) + ")");
+                  std::string(key) + ": " + number->text + " " + unit +
+                      " is out of range (" + std::to_string(min) + " to " +
+                      std::to_string(max) + ")");
   }
+}
+
+// The 1-based column of the first placeholder in `url` whose date pattern
+// is empty, such as ${date:}, or 0. UrlTemplate::compile accepts those, and
+// they expand to nothing.
+std::size_t empty_pattern_column(std::string_view url) {
+  for (std::size_t at = url.find("${"); at != std::string_view::npos;
+       at = url.find("${", at + 2)) {
+    const std::string_view body = url.substr(at + 2);
+    const std::size_t close = body.find('}');
+    if (close == std::string_view::npos) return 0;
+    const std::string_view placeholder = body.substr(0, close);
+    const bool dated = placeholder.rfind("date:", 0) == 0 ||
+                       placeholder.rfind("gmtDate:", 0) == 0 ||
+                       placeholder.rfind("now:", 0) == 0 ||
+                       placeholder.rfind("dateTimeZone:", 0) == 0;
+    if (dated && placeholder.back() == ':') return at + 1;
+  }
+  return 0;
 }
 
 void check_url(const std::string& resource, const Value& object,
@@ -767,6 +940,16 @@ void check_url(const std::string& resource, const Value& object,
                   "${dateTimeZone:ZONE:FMT}, ${now:FMT} and "
                   "${epoch[:ms|s|us]}",
                   column_in_message(compiled.error().message));
+    return;
+  }
+  const std::size_t empty_column = empty_pattern_column(text_of(*url));
+  if (empty_column > 0) {
+    context.error(resource, join_pointer(pointer, "url"),
+                  "a placeholder at column " + std::to_string(empty_column) +
+                      " has an empty date pattern, so it expands to nothing",
+                  "write the pattern after the last ':', such as "
+                  "${date:yyyy-MM-dd'T'HH:mm:ssXXX}",
+                  empty_column);
   }
 }
 
@@ -802,8 +985,13 @@ void warn_unknown_keys(const std::string& name, const Value& object,
 
 void check_resource(const std::string& name, const Value& object,
                     DocumentContext& context, bool warn_keys) {
-  if (!object.IsObject()) return;  // the schema reports it
   const std::string pointer = join_pointer("", name);
+  if (name.empty()) {
+    context.error(name, pointer, "the resource name is empty",
+                  "name the resource after the hub path it polls, such as "
+                  "\"statuses\"");
+  }
+  if (!object.IsObject()) return;  // the schema reports it
   // The schema's `required` failure names the same keys at `pointer`.
   for (const char* key : {"url", "idField"}) {
     if (!object.HasMember(key) && !context.has_schema_error(pointer)) {
@@ -935,28 +1123,8 @@ void check_notification(const Value& settings, DocumentContext& context) {
 }
 
 void check_refresh_interval(const Value& settings, DocumentContext& context) {
-  const Value* value = find_member(settings, "event.poller.refresh_interval");
-  if (value == nullptr) return;
-  const std::string pointer =
-      join_pointer(kSettingsPointer, "event.poller.refresh_interval");
-  const std::optional<long long> minutes = whole_number(*value);
-  if (!minutes) {
-    context.error("", pointer,
-                  "event.poller.refresh_interval: expected a whole number of "
-                  "minutes");
-  } else if (*minutes < 1) {
-    context.error("", pointer,
-                  "event.poller.refresh_interval must be at least 1 minute, "
-                  "got " +
-                      std::to_string(*minutes));
-  } else if (*minutes > kMaxRefreshMinutes) {
-    context.error("", pointer,
-                  "event.poller.refresh_interval must be at most " +
-                      std::to_string(kMaxRefreshMinutes) +
-                      " minutes (7 "
-                      "days), got " +
-                      std::to_string(*minutes));
-  }
+  check_range("", settings, kSettingsPointer, "event.poller.refresh_interval",
+              1, kMaxRefreshMinutes, "minutes", context);
 }
 
 // Checks a poller configuration embedded as an object or as JSON text at
@@ -999,7 +1167,8 @@ std::vector<std::string> check_legacy_urls(std::string_view text,
     const std::vector<std::string> fields = split(line, '|');
     if (fields.size() != 9) {
       nested.error("", "",
-                   "expected 9 |-separated fields, found " +
+                   "looks like a legacy pipe-per-line entry, which needs 9 "
+                   "|-separated fields, but has " +
                        std::to_string(fields.size()),
                    "resource|url|xpath|updField|updFormat|updZone|crField|"
                    "crFormat|crZone");
@@ -1030,22 +1199,41 @@ bool is_legacy_urls(const std::string& text) {
          split(text.substr(0, text.find('\n')), '|').size() == 9;
 }
 
+// Whether a line reads as a legacy entry with the wrong number of fields:
+// more than two | and a field that starts with / like a URL path. A list of
+// resource names has neither.
+bool looks_like_legacy_urls(const std::string& text) {
+  for (const std::string& line : split(text, '\n')) {
+    if (std::count(line.begin(), line.end(), '|') <= 2) continue;
+    for (const std::string& field : split(line, '|')) {
+      if (trim(field).rfind('/', 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
 void check_enabled_resources(const std::string& list,
                              const std::vector<std::string>& known,
                              DocumentContext& context) {
   const std::string pointer =
       join_pointer(kSettingsPointer, "event.poller.urls");
   std::vector<std::string> unknown;
+  std::size_t empty_names = 0;
   for (const std::string& part : split(list, '|')) {
     const std::string name = trim(part);
     if (name.empty()) {
-      context.error("", pointer, "empty resource name in " + quoted(list),
-                    "separate resource names with single |");
+      ++empty_names;
       continue;
     }
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       unknown.push_back(name);
     }
+  }
+  if (empty_names > 0) {
+    context.error("", pointer,
+                  std::to_string(empty_names) + " empty resource name(s) in " +
+                      quoted(list),
+                  "separate resource names with single |");
   }
   // With no resource names known, the poller configuration failed to load
   // and has its own error, so every name would be reported as unknown.
@@ -1078,7 +1266,7 @@ void check_poller_urls(const Value& value,
   const std::string text = trim(text_of(value));
   if (!text.empty() && text.front() == '{') {
     check_embedded_pollers(value, key, context);
-  } else if (is_legacy_urls(text)) {
+  } else if (is_legacy_urls(text) || looks_like_legacy_urls(text)) {
     check_legacy_urls(text, context);
   } else {
     check_enabled_resources(text, known, context);
@@ -1092,7 +1280,11 @@ void check_instance(const Value& root, std::string_view text,
   auto failure =
       first_schema_failure(root, *schemas.instance, schemas.instance_json);
   if (failure) context.schema_error("", failure->pointer, failure->message);
-  warn_unknown_instance_keys(text, context);
+  // The loader parses embedded texts recursively. A too deep one is reported
+  // by check_embedded_pollers.
+  if (instance_within_depth_limit(text)) {
+    warn_unknown_instance_keys(text, context);
+  }
 
   const Value* settings = find_member(root, "configuration");
   if (settings == nullptr || !settings->IsObject()) return;
@@ -1142,6 +1334,7 @@ struct SampledRecord {
   std::size_t index = 0;
   std::string id;
   std::string id_problem;
+  bool id_missing = false;      // the record has no member at the id path
   std::string large_number_id;  // the id's JSON text when above 2^53
   std::string string_twin;      // the `<name>_str` member next to that id
   std::vector<std::optional<std::string>> values;
@@ -1180,18 +1373,35 @@ bool is_above_exact_double(const Value& value) {
          std::fabs(value.GetDouble()) > static_cast<double>(kMaxExactDouble);
 }
 
+// The object that holds the last step of the dotted `path`, or null.
+const Value* parent_of(const Value& record,
+                       const std::vector<std::string>& steps) {
+  const Value* parent = &record;
+  for (std::size_t i = 0; i + 1 < steps.size() && parent != nullptr; ++i) {
+    parent = find_member(*parent, steps[i]);
+  }
+  return parent;
+}
+
+// Whether the record object in `raw` has a member at the dotted `path`.
+bool has_member_at(std::string_view raw, const std::string& path) {
+  rapidjson::Document record;
+  record.Parse<kParseFlags>(raw.data(), raw.size());
+  if (record.HasParseError() || !record.IsObject()) return false;
+  const std::vector<std::string> steps = split(path, '.');
+  const Value* parent = parent_of(record, steps);
+  return parent != nullptr && find_member(*parent, steps.back()) != nullptr;
+}
+
 // Looks at the id in the record's own text, because the scanner reports a
 // number's text without its type.
 void inspect_numeric_id(std::string_view raw, const std::string& id_path,
                         SampledRecord& sample) {
   rapidjson::Document record;
-  record.Parse(raw.data(), raw.size());
+  record.Parse<kParseFlags>(raw.data(), raw.size());
   if (record.HasParseError()) return;
-  const Value* parent = &record;
   const std::vector<std::string> steps = split(id_path, '.');
-  for (std::size_t i = 0; i + 1 < steps.size() && parent != nullptr; ++i) {
-    parent = find_member(*parent, steps[i]);
-  }
+  const Value* parent = parent_of(record, steps);
   if (parent == nullptr) return;
   const Value* id = find_member(*parent, steps.back());
   if (id == nullptr || !is_above_exact_double(*id)) return;
@@ -1276,12 +1486,18 @@ void SampleChecker::check_ids(const std::vector<SampledRecord>& samples) {
   const std::string& path = resource_.id_field;
   std::size_t missing = 0;
   const SampledRecord* first_missing = nullptr;
+  std::size_t invalid = 0;
+  const SampledRecord* first_invalid = nullptr;
   std::size_t too_large = 0;
   const SampledRecord* first_too_large = nullptr;
   std::map<std::string, std::vector<std::size_t>> positions;
   for (const SampledRecord& sample : samples) {
-    if (sample.id.empty()) {
+    if (sample.id.empty() && sample.id_missing) {
       if (missing++ == 0) first_missing = &sample;
+      continue;
+    }
+    if (sample.id.empty()) {
+      if (invalid++ == 0) first_invalid = &sample;
       continue;
     }
     positions[sample.id].push_back(sample.index + 1);
@@ -1294,9 +1510,17 @@ void SampleChecker::check_ids(const std::vector<SampledRecord>& samples) {
           "idField " + quoted(path) + " is missing in " +
               std::to_string(missing) + " of " +
               std::to_string(samples.size()) + " sampled records, first in " +
-              record_label(first_missing->index, samples.size()) + ": " +
-              first_missing->id_problem,
+              record_label(first_missing->index, samples.size()),
           "set idField to the record's id member");
+  }
+  if (first_invalid != nullptr) {
+    error(pointer,
+          "idField " + quoted(path) + " is present but not a valid id in " +
+              std::to_string(invalid) + " of " +
+              std::to_string(samples.size()) + " sampled records, first in " +
+              record_label(first_invalid->index, samples.size()) + ": " +
+              first_invalid->id_problem,
+          "set idField to a member that holds a string or an integer");
   }
   if (first_too_large != nullptr) {
     const std::string& twin = first_too_large->string_twin;
@@ -1367,8 +1591,9 @@ void SampleChecker::check_date(const std::vector<SampledRecord>& samples,
            std::to_string(present.size()) + " sampled values";
   } else {
     hint =
-        "none of the common patterns parses every sampled value; write "
-        "a pattern for the value constraint_text";
+        "none of the common patterns parses every sampled value; write a "
+        "pattern for values such as " +
+        quoted(present.front());
   }
   error(join_pointer(resource_pointer("datesConfiguration"), date.config_key),
         std::to_string(failures) + " of " + std::to_string(samples.size()) +
@@ -1419,6 +1644,9 @@ Status fetch_samples(const ResourceConfig& resource,
     sample.values = record.values;
     if (!record.id.empty()) {
       inspect_numeric_id(record.raw, resource.id_field, sample);
+    } else {
+      sample.id_missing =
+          record.is_object && !has_member_at(record.raw, resource.id_field);
     }
     samples.push_back(std::move(sample));
     return Status();
@@ -1466,6 +1694,7 @@ const char* severity_name(Severity severity) {
 
 void validate_poller_text(std::string_view text, const std::string& file,
                           ValidationReport& report) {
+  if (!check_depth(text, file, report)) return;
   DocumentContext context(file, text, report);
   auto document = parse_or_report(text, context);
   if (!document) return;
@@ -1475,15 +1704,39 @@ void validate_poller_text(std::string_view text, const std::string& file,
 void validate_instance_text(std::string_view text, const std::string& file,
                             const std::vector<std::string>& known_resources,
                             ValidationReport& report) {
+  if (!check_depth(text, file, report)) return;
   DocumentContext context(file, text, report);
   auto document = parse_or_report(text, context);
   if (!document) return;
   check_instance(*document, text, known_resources, context);
 }
 
+bool instance_within_depth_limit(std::string_view instance_text) {
+  if (json_depth_exceeded(instance_text, kMaxConfigDepth) !=
+      std::string_view::npos) {
+    return false;
+  }
+  rapidjson::Document document;
+  document.Parse<kParseFlags>(instance_text.data(), instance_text.size());
+  if (document.HasParseError()) return true;
+  const Value* settings = find_member(document, "configuration");
+  if (settings == nullptr) return true;
+  for (const char* key :
+       {"event.poller.configuration", "event.poller.urls"}) {
+    const Value* value = find_member(*settings, key);
+    if (value != nullptr && value->IsString() &&
+        json_depth_exceeded(std::string_view(value->GetString(),
+                                             value->GetStringLength()),
+                            kMaxConfigDepth) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<std::string> resource_names(std::string_view poller_text) {
   rapidjson::Document document;
-  document.Parse(poller_text.data(), poller_text.size());
+  document.Parse<kParseFlags>(poller_text.data(), poller_text.size());
   if (document.HasParseError()) return {};
   return member_names(document);
 }

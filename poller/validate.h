@@ -41,6 +41,16 @@ struct ValidationReport {
 
 const char* severity_name(Severity severity);
 
+// The deepest nesting of arrays and objects that validation reads, counting
+// the top-level value as 1. Deeper text is reported instead of parsed,
+// because the loader and the schema validator recurse once per level.
+constexpr std::size_t kMaxConfigDepth = 64;
+
+// Whether `instance_text`, and every poller configuration that it embeds as
+// JSON text, nests at most kMaxConfigDepth levels, so that the loader can
+// read it safely. Text that is not valid JSON counts as within the limit.
+bool instance_within_depth_limit(std::string_view instance_text);
+
 // Checks a poller configuration file's text: JSON syntax, the embedded
 // poller schema, every resource's URL template, id field, date patterns and
 // time zones, value ranges, and unknown keys. Appends to `report`.

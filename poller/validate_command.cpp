@@ -83,9 +83,12 @@ LoadedFiles check_files(const ValidateOptions& options,
     auto text = read_text_file(options.instance_path);
     if (text) {
       files.instance_text = std::move(*text);
-      auto instance =
-          parse_instance_config(*files.instance_text, options.instance_path);
-      if (instance) files.instance = std::move(*instance);
+      // validate_instance_text reports text too deep for the loader.
+      if (instance_within_depth_limit(*files.instance_text)) {
+        auto instance =
+            parse_instance_config(*files.instance_text, options.instance_path);
+        if (instance) files.instance = std::move(*instance);
+      }
     } else {
       report_file_error(options.instance_path, text.error(), report);
     }
@@ -116,7 +119,8 @@ LoadedFiles check_files(const ValidateOptions& options,
 // `event.poller.configuration`.
 std::string instance_pollers_pointer(const std::string& instance_text) {
   rapidjson::Document document;
-  document.Parse(instance_text.c_str(), instance_text.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(instance_text.c_str(),
+                                                 instance_text.size());
   const std::string urls = "/configuration/event.poller.urls";
   const std::string configuration = "/configuration/event.poller.configuration";
   if (document.HasParseError() || !document.IsObject()) return configuration;
@@ -146,6 +150,12 @@ bool probe(const ValidateOptions& options, const LoadedFiles& files,
     probe_options.pointer_prefix =
         instance_pollers_pointer(*files.instance_text);
   } else if (files.config_text) {
+    if (json_depth_exceeded(*files.config_text, kMaxConfigDepth) !=
+        std::string_view::npos) {
+      logger.warning("not probing: " + options.config_path +
+                     " is nested too deeply to read");
+      return true;
+    }
     auto loaded = parse_poller_config(*files.config_text, options.config_path);
     if (!loaded) {
       // The static checks have already reported why it does not load.

@@ -79,6 +79,15 @@ TEST_CASE("malformed JSON names line and column", "[config]") {
                                "column 12: "));
 }
 
+TEST_CASE("deeply nested configuration is refused", "[config]") {
+  const std::string text = "{\"s\": " + std::string(50000, '[') +
+                           std::string(50000, ']') + "}";
+  auto config = parse_poller_config(text, "p.json");
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.error().message ==
+        "p.json: nested more than 64 levels deep at line 1, column 70");
+}
+
 TEST_CASE("resource errors name the resource and field", "[config]") {
   struct Case {
     const char* json;

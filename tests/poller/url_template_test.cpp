@@ -135,3 +135,22 @@ TEST_CASE("url template fuzz corpus runs cleanly", "[url_template]") {
 
 }  // namespace
 }  // namespace hubpoll
+
+namespace hubpoll {
+namespace {
+
+TEST_CASE("an empty date pattern in a placeholder is an error",
+          "[url_template]") {
+  for (const char* text : {"/x?d=${date:}", "/x?d=${gmtDate:}", "/x?d=${now:}",
+                           "/x?d=${dateTimeZone:UTC:}"}) {
+    INFO(text);
+    auto compiled = UrlTemplate::compile(text);
+    REQUIRE_FALSE(compiled.ok());
+    CHECK_THAT(compiled.error().message,
+               Catch::Contains("empty date pattern") &&
+                   Catch::Contains("column 6"));
+  }
+}
+
+}  // namespace
+}  // namespace hubpoll

@@ -433,4 +433,237 @@ TEST_CASE("validate command exit codes and formats", "[validate]") {
   }
 }
 
+// `depth` nested arrays around an empty innermost array.
+std::string nested_arrays(std::size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
+
+// The diagnostics whose message contains `text`.
+std::vector<Diagnostic> with_message(const ValidationReport& report,
+                                     const std::string& text) {
+  std::vector<Diagnostic> found;
+  for (const Diagnostic& d : report.diagnostics) {
+    if (d.message.find(text) != std::string::npos) found.push_back(d);
+  }
+  return found;
+}
+
+TEST_CASE("deep nesting is an error at its position", "[validate]") {
+  SECTION("an unknown resource key holding 50 000 arrays") {
+    const ValidationReport report = validate_pollers(
+        "{\"statuses\": {\"url\": \"/s\", \"idField\": \"id\"},\n"
+        "  \"deep\": " +
+        nested_arrays(50000) + "}");
+    INFO(describe(report).substr(0, 2000));
+    REQUIRE(report.diagnostics.size() == 1);
+    const Diagnostic& d = report.diagnostics[0];
+    CHECK(d.severity == Severity::kError);
+    CHECK(d.file == "pollers.json");
+    CHECK(d.message.find("more than 64 levels") != std::string::npos);
+    CHECK(d.line == 2);
+    // The 64th array is level 65, after the resource object at level 1.
+    CHECK(d.column == 11 + 63);
+  }
+  SECTION("tags of an instance holding 100 000 levels") {
+    const ValidationReport report =
+        validate_instance("{\"tags\": " + nested_arrays(100000) + "}");
+    REQUIRE(report.error_count() == 1);
+    CHECK(report.diagnostics[0].line == 1);
+    CHECK(report.diagnostics[0].column == 10 + 63);
+  }
+  SECTION("a poller configuration embedded as text") {
+    const std::string inner = "{\"a\": " + nested_arrays(70) + "}";
+    std::string escaped;
+    append_json_string(escaped, inner);
+    const ValidationReport report = validate_instance(
+        "{\"configuration\": {\"event.poller.configuration\": " + escaped +
+        "}}");
+    INFO(describe(report));
+    REQUIRE(report.error_count() == 1);
+    CHECK(report.diagnostics[0].message.find("line 1, column 70") !=
+          std::string::npos);
+  }
+  SECTION("the command exits 1 instead of crashing") {
+    const std::string pollers = write_temp_file(
+        "deep-pollers.json", "{\"x\": " + nested_arrays(50000) + "}");
+    const std::string instance = write_temp_file(
+        "deep-instance.json", "{\"tags\": " + nested_arrays(100000) + "}");
+    const CommandOutput config_output =
+        run_hubpoll("validate --config " + pollers);
+    const CommandOutput instance_output = run_hubpoll(
+        "validate --config " + kSourceDir + "/config/pollers.json" +
+        " --instance " + instance);
+    std::filesystem::remove(pollers);
+    std::filesystem::remove(instance);
+    CHECK(config_output.exit_code == 1);
+    CHECK(config_output.stdout_text.find("1:70: error") != std::string::npos);
+    CHECK(instance_output.exit_code == 1);
+  }
+}
+
+TEST_CASE("json_depth_exceeded skips brackets in strings", "[validate]") {
+  CHECK(json_depth_exceeded("[[1]]", 2) == std::string_view::npos);
+  CHECK(json_depth_exceeded("[[[1]]]", 2) == 2);
+  CHECK(json_depth_exceeded(R"(["[[[", "\"[[["])", 1) ==
+        std::string_view::npos);
+  CHECK(json_depth_exceeded(R"({"a": [], "b": [[]]})", 2) == 16);
+}
+
+TEST_CASE("out-of-range numbers name value and range", "[validate]") {
+  const auto message_of = [](const std::string& key, const std::string& value) {
+    const ValidationReport report =
+        validate_pollers(R"({"s": {"url": "/s", "idField": "id", ")" + key +
+                         "\": " + value + "}}");
+    INFO(describe(report));
+    REQUIRE(report.error_count() == 1);
+    return report.diagnostics[0].message;
+  };
+  CHECK(message_of("pollDelay", "-100") ==
+        "pollDelay: -100 seconds is out of range (0 to 31536000)");
+  CHECK(message_of("createdCheckTolerance", "-5") ==
+        "createdCheckTolerance: -5 seconds is out of range (0 to 31536000)");
+  CHECK(message_of("pollDelay", "9223372036854775808") ==
+        "pollDelay: 9223372036854775808 seconds is out of range "
+        "(0 to 31536000)");
+  CHECK(message_of("pollDelay", "\"99999999999999999999\"") ==
+        "pollDelay: 99999999999999999999 seconds is out of range "
+        "(0 to 31536000)");
+  CHECK(message_of("pageSize", "1.5") ==
+        "expected a whole number (as an integer or a string of digits), "
+        "found 1.5");
+
+  const ValidationReport instance = validate_instance(
+      R"({"configuration": {"event.poller.refresh_interval": -3}})");
+  INFO(describe(instance));
+  REQUIRE(instance.error_count() == 1);
+  CHECK(instance.diagnostics[0].message ==
+        "event.poller.refresh_interval: -3 minutes is out of range "
+        "(1 to 10080)");
+}
+
+TEST_CASE("schema failures read as sentences", "[validate]") {
+  const ValidationReport empty = validate_pollers("{}");
+  INFO(describe(empty));
+  REQUIRE(empty.error_count() == 1);
+  CHECK(empty.diagnostics[0].message.rfind("no resources are configured", 0) ==
+        0);
+
+  const ValidationReport enabled = validate_instance(
+      R"({"configuration": {"event.notification.enabled": "yes"}})");
+  INFO(describe(enabled));
+  REQUIRE(enabled.error_count() == 1);
+  CHECK(enabled.diagnostics[0].message ==
+        "expected true or false (as a boolean or a string), found \"yes\"");
+
+  const ValidationReport callback = validate_instance(
+      R"({"configuration": {"event.notification.callback.url": "ftp://x"}})");
+  INFO(describe(callback));
+  REQUIRE(callback.error_count() == 1);
+  CHECK(callback.diagnostics[0].message ==
+        "\"ftp://x\" does not match the pattern \"^https?://\"");
+
+  const ValidationReport tags =
+      validate_instance(R"({"tags": ["a", 5], "element": {"key": ""}})");
+  INFO(describe(tags));
+  CHECK(tags.error_count() == 1);
+  for (const Diagnostic& d : tags.diagnostics) {
+    CHECK(d.message.find("schema keyword") == std::string::npos);
+  }
+}
+
+TEST_CASE("empty enabled resource names reported once", "[validate]") {
+  const ValidationReport report =
+      validate_instance(R"({"configuration": {"event.poller.urls": "||||"}})");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 1);
+  CHECK(report.diagnostics[0].message.find("5 empty resource name(s)") !=
+        std::string::npos);
+}
+
+TEST_CASE("short legacy line asks for 9 fields", "[validate]") {
+  const ValidationReport report = validate_instance(
+      R"({"configuration": {"event.poller.urls": "a|/a|x|d|yyyy|GMT|d"}})");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 1);
+  const std::string& message = report.diagnostics[0].message;
+  CHECK(message.find("legacy pipe-per-line entry") != std::string::npos);
+  CHECK(message.find("needs 9") != std::string::npos);
+  CHECK(message.find("has 7") != std::string::npos);
+  CHECK(with_message(report, "does not define").empty());
+}
+
+TEST_CASE("probe hint quotes an unparsed value", "[validate]") {
+  const ValidationReport report = probe_page(
+      R"([{"id_str": "1", "created_at": "sometime"}])", "id_str");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 1);
+  const std::string& hint = report.diagnostics[0].hint;
+  CHECK(hint.find("constraint_text") == std::string::npos);
+  CHECK(hint.find("values such as \"sometime\"") != std::string::npos);
+}
+
+TEST_CASE("probe separates missing and invalid ids", "[validate]") {
+  const ValidationReport report = probe_page(
+      R"([{"id": 1.5, "created_at": "Sat Jul 13 02:27:22 +0000 2019"},
+          {"created_at": "Sat Jul 13 02:27:21 +0000 2019"},
+          {"id": 3, "created_at": "Sat Jul 13 02:27:20 +0000 2019"}])",
+      "id");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 2);
+  const auto missing = with_message(report, "is missing in 1 of 3");
+  REQUIRE(missing.size() == 1);
+  CHECK(missing[0].message.find("record 2 of 3") != std::string::npos);
+  const auto invalid = with_message(report, "not a valid id in 1 of 3");
+  REQUIRE(invalid.size() == 1);
+  CHECK(invalid[0].message.find("id 1.5 is not an integer") !=
+        std::string::npos);
+}
+
+TEST_CASE("duplicate keys name both lines", "[validate]") {
+  const ValidationReport report = validate_pollers(R"({
+  "statuses": {"url": "/a", "idField": "id"},
+  "statuses": {"url": "/b", "idField": "id"}
+})");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 1);
+  const Diagnostic& d = report.diagnostics[0];
+  CHECK(d.message ==
+        "duplicate key \"statuses\", first at line 2, column 3");
+  CHECK(d.line == 3);
+  CHECK(d.column == 3);
+}
+
+TEST_CASE("empty resource name is an error", "[validate]") {
+  const ValidationReport report =
+      validate_pollers(R"({"": {"url": "/a", "idField": "id"}})");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 1);
+  CHECK(report.diagnostics[0].message == "the resource name is empty");
+}
+
+TEST_CASE("empty placeholder date pattern is an error", "[validate]") {
+  CHECK_FALSE(UrlTemplate::compile("/s?since=${date:}").ok());
+  for (const std::string url :
+       {"/s?since=${date:}", "/s?since=${gmtDate:}", "/s?since=${now:}",
+        "/s?since=${dateTimeZone:GMT:}"}) {
+    const ValidationReport report = validate_pollers(
+        R"({"s": {"url": ")" + url + R"(", "idField": "id"}})");
+    INFO(url + "\n" + describe(report));
+    REQUIRE(report.error_count() == 1);
+    const Diagnostic& d = report.diagnostics[0];
+    CHECK(d.message.find("empty date pattern") != std::string::npos);
+    CHECK(d.column == 15 + 10);  // the value's quote is at column 15
+  }
+}
+
+TEST_CASE("invalid UTF-8 in a URL is an error", "[validate]") {
+  const ValidationReport report =
+      validate_pollers("{\"s\": {\"url\": \"/s\xff\", \"idField\": \"id\"}}");
+  INFO(describe(report));
+  REQUIRE(report.error_count() == 1);
+  CHECK(report.diagnostics[0].message.find("invalid UTF-8") !=
+        std::string::npos);
+  CHECK(report.diagnostics[0].line == 1);
+}
+
 }  // namespace hubpoll
