@@ -1,5 +1,6 @@
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -566,6 +567,13 @@ int deliver_command(const DeliverOptions& options, Logger& logger) {
       return kExitUsage;
     }
     instance = std::move(*loaded);
+  }
+  // Checked first, because opening a missing store would create it.
+  std::error_code missing;
+  if (!std::filesystem::exists(options.store_path, missing)) {
+    logger.error("store " + options.store_path +
+                 " not found: pass --store with the file `hubpoll run` uses");
+    return kExitUsage;
   }
   auto lock = acquire_writer_lock(options.store_path);
   if (!lock) {

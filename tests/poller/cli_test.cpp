@@ -125,6 +125,14 @@ TEST_CASE("run rejects conflicting or invalid hubs", "[cli]") {
   CHECK_THAT(ftp.err, Catch::Contains("is not an http or https URL"));
 }
 
+TEST_CASE("deliver does not create a missing store", "[cli]") {
+  testing::TempDir dir;
+  const auto result = run_hubpoll({"deliver", "--store", dir.file("s.db")});
+  CHECK(result.exit_code == kExitUsage);
+  CHECK_THAT(result.err, Catch::Contains("not found"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("s.db")));
+}
+
 TEST_CASE("a missing configuration exits 2 naming the file", "[cli]") {
   testing::TempDir dir;
   const auto result =
