@@ -29,14 +29,6 @@ bool is_retryable_status(int status) {
   return status == 408 || status == 429 || status < 400 || status >= 500;
 }
 
-std::string printable(std::string_view text) {
-  std::string result;
-  for (const char c : text.substr(0, kErrorBodyPreview)) {
-    const auto byte = static_cast<unsigned char>(c);
-    result.push_back(byte >= 0x20 && byte < 0x7f ? c : ' ');
-  }
-  return result;
-}
 
 // The outcome of one POST: a status when a response arrived, else the
 // transport error.
@@ -62,7 +54,8 @@ PostOutcome post_body(const std::string& url, const std::string& body,
     auto text = (*response)->read_body(kErrorBodyPreview + 4096);
     outcome.error = "HTTP " + std::to_string(outcome.status) + " from " +
                     (*response)->origin() + ": " +
-                    (text ? printable(redact(*text, {signature_key}))
+                    (text ? printable_preview(redact(*text, {signature_key}),
+                                            kErrorBodyPreview)
                           : text.error().message);
   }
   return outcome;

@@ -43,17 +43,6 @@ std::optional<Instant> parse_http_date(const std::string& value) {
   return Instant(std::chrono::seconds(seconds));
 }
 
-// Replaces bytes outside printable ASCII so a server's error body can go in
-// a log line as it is.
-std::string printable_preview(std::string_view body) {
-  std::string preview;
-  for (const char c : body.substr(0, kErrorBodyPreview)) {
-    const auto byte = static_cast<unsigned char>(c);
-    preview.push_back(byte >= 0x20 && byte < 0x7f ? c : ' ');
-  }
-  return preview;
-}
-
 // Raw records of new events, kept in an unlinked temporary file until the
 // commit, so a page of any size costs disk, not memory.
 class RawSpill {
@@ -300,7 +289,8 @@ Status ResourcePoll::check_status(HttpResponse& response) {
   // Read past the preview so a secret cut at its end is still found.
   auto body = response.read_body(kErrorBodyPreview + 4096);
   const std::string preview =
-      body ? printable_preview(redact(*body, options_.secrets))
+      body ? printable_preview(redact(*body, options_.secrets),
+                                          kErrorBodyPreview)
            : "(body unreadable)";
   const ErrorKind kind =
       code == 429 ? ErrorKind::kRateLimited : ErrorKind::kHttpStatus;

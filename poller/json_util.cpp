@@ -78,6 +78,15 @@ std::string compact_json(std::string_view json) {
   return compact;
 }
 
+std::string printable_preview(std::string_view text, std::size_t max_bytes) {
+  std::string preview;
+  for (const char c : text.substr(0, max_bytes)) {
+    const auto byte = static_cast<unsigned char>(c);
+    preview.push_back(byte >= 0x20 && byte < 0x7f ? c : ' ');
+  }
+  return preview;
+}
+
 std::string json_pointer_token(std::string_view token) {
   std::string escaped;
   escaped.reserve(token.size());

@@ -24,6 +24,10 @@ void append_json_string(std::string& out, std::string_view value);
 // fits on one line. Strings are copied unchanged.
 std::string compact_json(std::string_view json);
 
+// The first `max_bytes` of `text` with every byte outside printable ASCII
+// replaced by a space, so a server's error body fits in a log line.
+std::string printable_preview(std::string_view text, std::size_t max_bytes);
+
 // Escapes one JSON Pointer reference token (RFC 6901): `~` and `/`.
 std::string json_pointer_token(std::string_view token);
 

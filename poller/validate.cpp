@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "poller/json_util.h"
+#include "poller/secrets.h"
 #include "poller/record_scanner.h"
 
 namespace hubpoll {
@@ -1319,15 +1320,6 @@ std::string add_query_parameter(const std::string& url, const std::string& name,
   return url + separator + name + "=" + percent_encode(value);
 }
 
-// Replaces bytes outside printable ASCII so a server's body fits a message.
-std::string printable_preview(std::string_view body) {
-  std::string preview;
-  for (const char c : body.substr(0, kErrorBodyPreview)) {
-    const auto byte = static_cast<unsigned char>(c);
-    preview.push_back(byte >= 0x20 && byte < 0x7f ? c : ' ');
-  }
-  return preview;
-}
 
 // The parts of one sampled record that the probe checks.
 struct SampledRecord {
@@ -1622,11 +1614,13 @@ Status fetch_samples(const ResourceConfig& resource,
   if (!response) return response.error();
   HttpResponse& body = **response;
   if (body.status() < 200 || body.status() >= 300) {
-    auto preview = body.read_body(kErrorBodyPreview);
+    // Read past the preview so a secret cut at its end is still found.
+    auto preview = body.read_body(kErrorBodyPreview + 4096);
     return make_error(ErrorKind::kHttpStatus,
                       "HTTP " + std::to_string(body.status()) + " from " +
                           body.origin() + ": " +
-                          (preview ? printable_preview(*preview)
+                          (preview ? printable_preview(redact(*preview, options.secrets),
+                                                      kErrorBodyPreview)
                                    : std::string("(body unreadable)")));
   }
 

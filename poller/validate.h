@@ -78,6 +78,8 @@ struct ProbeOptions {
   // Value of the Authorization header; empty sends none. A secret: it never
   // appears in the report.
   std::string authorization;
+  // Secret values removed from error bodies that the hub echoes back.
+  std::vector<std::string> secrets;
   HttpLimits limits;
   // The file that configures the resources, where diagnostics point.
   std::string file;

@@ -12,6 +12,7 @@
 #include "poller/commands.h"
 #include "poller/config.h"
 #include "poller/json_util.h"
+#include "poller/secrets.h"
 #include "poller/validate.h"
 #include "sandbox/sandbox.h"
 
@@ -21,21 +22,6 @@ namespace {
 // The Authorization header from HUBPOLL_USER_SECRET,
 // HUBPOLL_ORGANIZATION_SECRET and HUBPOLL_ELEMENT_TOKEN, built as `run`
 // builds it; empty when none is set.
-// NOTE: a copy of the helper in run_command.cpp, which keeps it private;
-// moving it to a shared header would remove the copy.
-std::string authorization_from_environment() {
-  const char* user = std::getenv("HUBPOLL_USER_SECRET");
-  const char* organization = std::getenv("HUBPOLL_ORGANIZATION_SECRET");
-  const char* element = std::getenv("HUBPOLL_ELEMENT_TOKEN");
-  if (user == nullptr && organization == nullptr && element == nullptr) {
-    return {};
-  }
-  const auto value = [](const char* text) {
-    return std::string(text != nullptr ? text : "");
-  };
-  return "User " + value(user) + ", Organization " + value(organization) +
-         ", Element " + value(element);
-}
 
 // The usage problem in `options`, or nothing.
 std::optional<std::string> usage_error(const ValidateOptions& options) {
@@ -192,7 +178,9 @@ bool probe(const ValidateOptions& options, const LoadedFiles& files,
     sandbox = std::move(*started);
     probe_options.base_url = sandbox->base_url();
   }
-  probe_options.authorization = authorization_from_environment();
+  const Credentials credentials = credentials_from_environment();
+  probe_options.authorization = credentials.authorization();
+  probe_options.secrets = credentials.values();
   logger.info("probing " + std::to_string(resources.size()) +
               " resource(s) at " + probe_options.base_url);
   probe_resources(resources, probe_options, SystemClock().now(), report);

@@ -311,6 +311,18 @@ TEST_CASE("secrets a hub echoes back are redacted", "[cli]") {
   for (const char* secret : {"user-9f8e7d", "org-6c5b4a", "element-3e2d1c"}) {
     CHECK_THAT(logs, !Catch::Contains(secret));
   }
+
+  const auto probe = run_hubpoll(
+      {"validate", "--config", kPollers, "--probe", "--base-url",
+       server.url()},
+      {"HUBPOLL_USER_SECRET=user-9f8e7d",
+       "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
+       "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
+  CHECK(probe.exit_code == 1);
+  CHECK_THAT(probe.out, Catch::Contains("[redacted]"));
+  for (const char* secret : {"user-9f8e7d", "org-6c5b4a", "element-3e2d1c"}) {
+    CHECK_THAT(probe.out + probe.err, !Catch::Contains(secret));
+  }
 }
 
 TEST_CASE("date parse prints an ISO 8601 instant", "[cli]") {
