@@ -387,7 +387,12 @@ Status ResourcePoll::emit(const ScannedRecord& record,
   event.event_type = event_type;
   event.date = updated;
   event.poll_date = poll_start_;
-  Status spilled = spill_.append(compact_json(record.raw));
+  // Events go out one per line, so only a record with line breaks is
+  // compacted; one already on a single line is stored as fetched.
+  const bool single_line =
+      record.raw.find_first_of("\r\n") == std::string_view::npos;
+  Status spilled = single_line ? spill_.append(record.raw)
+                               : spill_.append(compact_json(record.raw));
   if (!spilled) return spilled;
   events_.push_back(std::move(event));
   // Dated by the poll, not the record, so a key lives for the retention

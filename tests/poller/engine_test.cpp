@@ -737,3 +737,28 @@ TEST_CASE("a hub Date more than a day off is ignored", "[engine]") {
 
 }  // namespace
 }  // namespace hubpoll
+
+namespace hubpoll {
+namespace {
+
+TEST_CASE("raw records keep their text unless they span lines",
+          "[engine]") {
+  Harness harness;
+  testing::HttpTestServer server;
+  serve_body(server, "[{\"id_str\": \"1\",  \"x\" : 1},\n"
+                     " {\"id_str\": \"2\",\n  \"x\": \"a b\"}]");
+  server.start();
+  harness.options.base_url = server.url();
+  ResourceConfig resource = twitter_resource("statuses");
+  resource.updated_date.reset();
+  resource.created_date.reset();
+
+  REQUIRE(harness.poll(resource).ok);
+  const std::vector<Event> events = harness.pending_events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].raw == R"({"id_str": "1",  "x" : 1})");
+  CHECK(events[1].raw == R"({"id_str":"2","x":"a b"})");
+}
+
+}  // namespace
+}  // namespace hubpoll
