@@ -9,8 +9,8 @@
 namespace hubpoll {
 namespace {
 
-// The most 429 answers waited out for one request, so a hub that keeps
-// answering 429 with short pauses cannot hold a poll forever.
+// The maximum number of 429 responses waited out for one request, so a hub
+// that keeps returning 429 with short pauses cannot hold a poll forever.
 constexpr int kMaxRateLimitWaits = 5;
 
 std::optional<Instant> parse_http_date(const std::string& value) {
@@ -88,8 +88,8 @@ Result<std::unique_ptr<HttpResponse>> send_with_retries(
       if (!is_retryable(response.error())) return response.error();
       failure = response.error();
     } else if ((*response)->status() >= 500) {
-      // The last answer goes back as it is, so the caller can report its
-      // body.
+      // The last response is returned as it is, so the caller can report
+      // its body.
       if (failed_attempts + 1 >= policy.attempts) return response;
       failure = make_error(ErrorKind::kHttpStatus,
                            "HTTP " + std::to_string((*response)->status()) +

@@ -33,16 +33,16 @@ struct FetchPolicy {
 // an epoch timestamp sent in Retry-After's seconds form, is capped to this.
 inline constexpr std::chrono::seconds kMaxRateLimitPause{3600};
 
-// How long the hub asks to wait before the next request: Retry-After in
+// How long the hub requests a wait before the next request: Retry-After in
 // seconds or as an HTTP date, else x-rate-limit-reset in epoch seconds.
-// `now` is the hub's clock when known. Empty when no header says.
+// `now` is the hub's clock when known. Empty when no header gives one.
 std::optional<std::chrono::milliseconds> rate_limit_pause(
     const HttpResponse& response, Instant now);
 
 // Sends `request`, retrying connection errors, timeouts and 5xx up to
 // policy.attempts times with jittered exponential backoff, and waiting out
 // 429 pauses up to policy.max_wait. Returns the response for any other
-// status, or an error: kRateLimited when the hub asks for a longer pause.
+// status, or an error: kRateLimited when the hub requests a longer pause.
 // `context` (e.g. "page 3") prefixes log lines, after the resource name.
 Result<std::unique_ptr<HttpResponse>> send_with_retries(
     const HttpRequest& request, const HttpLimits& limits,

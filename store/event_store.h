@@ -28,7 +28,7 @@ struct PollStats {
   std::string last_reject_reason;
 };
 
-// What the store knows about one stream.
+// The stored state of one stream.
 struct StreamState {
   std::int64_t stream_key = 0;  // the row id used by the other tables
   std::optional<Instant> watermark;  // start of the last successful poll
