@@ -29,7 +29,6 @@ bool is_retryable_status(int status) {
   return status == 408 || status == 429 || status < 400 || status >= 500;
 }
 
-
 // The outcome of one POST: a status when a response arrived, else the
 // transport error.
 struct PostOutcome {
@@ -55,7 +54,7 @@ PostOutcome post_body(const std::string& url, const std::string& body,
     outcome.error = "HTTP " + std::to_string(outcome.status) + " from " +
                     (*response)->origin() + ": " +
                     (text ? printable_preview(redact(*text, {signature_key}),
-                                            kErrorBodyPreview)
+                                              kErrorBodyPreview)
                           : text.error().message);
   }
   return outcome;
@@ -195,8 +194,7 @@ Status Deliverer::post(const Notification& notification,
                        DeliveryReport& report) {
   const std::string body = build_webhook_body(notification, instance_);
   HttpHeaders headers = {{"Content-Type", "application/json"},
-                         {kNotificationIdHeader,
-                          notification.notification_id}};
+                         {kNotificationIdHeader, notification.notification_id}};
   if (notification.sink == kWebhookReplaySink) {
     headers.emplace_back(kReplayHeader, "true");
   }

@@ -30,8 +30,7 @@ struct DeliveryReport {
 };
 
 // The header that carries the notification id, the same on every retry.
-inline constexpr const char* kNotificationIdHeader =
-    "Elements-Notification-Id";
+inline constexpr const char* kNotificationIdHeader = "Elements-Notification-Id";
 inline constexpr const char* kSignatureHeader = "Elements-Webhook-Signature";
 // Set to "true" on notifications that `hubpoll replay` made.
 inline constexpr const char* kReplayHeader = "Elements-Replay";
@@ -53,7 +52,8 @@ std::string sign_webhook_body(std::string_view body, std::string_view key);
 
 // The wait after the `failures`-th failed attempt: 4^failures seconds,
 // capped by `max_backoff`.
-std::chrono::seconds retry_delay(int failures, std::chrono::seconds max_backoff);
+std::chrono::seconds retry_delay(int failures,
+                                 std::chrono::seconds max_backoff);
 
 // Delivers due notifications of one instance. Each notification is tried
 // at most once per call, and a stream whose oldest notification failed is

@@ -229,10 +229,9 @@ Status ResourcePoll::fetch_page(const std::string& url,
   if (!options_.authorization.empty()) {
     request.headers.emplace_back("Authorization", options_.authorization);
   }
-  auto response =
-      send_with_retries(request, options_.limits, options_.fetch, clock_,
-                        options_.wait, logger_,
-                        resource_.name + " " + page_context());
+  auto response = send_with_retries(request, options_.limits, options_.fetch,
+                                    clock_, options_.wait, logger_,
+                                    resource_.name + " " + page_context());
   if (!response) return response.error();
   Status status = check_status(**response);
   if (!status) return status;
@@ -244,7 +243,8 @@ Status ResourcePoll::fetch_page(const std::string& url,
   // Only the first page's Date: every page belongs to the same poll.
   if (page_number_ == 1) {
     if (auto date = (*response)->header("Date")) {
-      if (auto server_now = parse_http_date(*date)) use_server_date(*server_now);
+      if (auto server_now = parse_http_date(*date))
+        use_server_date(*server_now);
     }
   }
   if (auto token = (*response)->header("elements-next-page-token")) {
@@ -270,8 +270,7 @@ void ResourcePoll::use_server_date(Instant server_now) {
                                              : poll_start_ - server_now;
   if (skew > kMaxServerClockSkew) {
     logger_.warning(resource_.name + " " + page_context() +
-                    ": ignoring the hub's Date " +
-                    format_iso8601(server_now) +
+                    ": ignoring the hub's Date " + format_iso8601(server_now) +
                     ", more than a day from the local clock");
     return;
   }
@@ -290,7 +289,7 @@ Status ResourcePoll::check_status(HttpResponse& response) {
   auto body = response.read_body(kErrorBodyPreview + 4096);
   const std::string preview =
       body ? printable_preview(redact(*body, options_.secrets),
-                                          kErrorBodyPreview)
+                               kErrorBodyPreview)
            : "(body unreadable)";
   const ErrorKind kind =
       code == 429 ? ErrorKind::kRateLimited : ErrorKind::kHttpStatus;
@@ -481,8 +480,8 @@ PollResult Poller::poll(const ResourceConfig& resource) {
     if (result.rate_limited) {
       logger_.warning(resource.name + ": " + result.error);
     } else {
-      logger_.error(resource.name + ": poll failed, nothing committed: " +
-                    result.error);
+      logger_.error(resource.name +
+                    ": poll failed, nothing committed: " + result.error);
     }
     Status recorded = store_.record_failure(
         state->stream_key, result.poll_start, result.error, result.stats);

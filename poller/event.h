@@ -13,13 +13,11 @@ namespace hubpoll {
 // date, so replays and retries carry the same id: the first 128 bits of
 // their SHA-256, formatted like a UUID.
 std::string make_event_id(std::string_view instance_id,
-                          std::string_view resource,
-                          std::string_view object_id,
+                          std::string_view resource, std::string_view object_id,
                           std::string_view event_type, Instant updated_date);
 
 // One line of the stdout sink, without the newline: eventId, elementKey,
 // instanceId, objectType, objectId, eventType, date, pollDate and raw.
-std::string format_event_line(const Event& event,
-                              std::string_view element_key);
+std::string format_event_line(const Event& event, std::string_view element_key);
 
 }  // namespace hubpoll

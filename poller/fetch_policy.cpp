@@ -2,8 +2,8 @@
 
 #include <curl/curl.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 
 namespace hubpoll {
@@ -39,8 +39,7 @@ std::chrono::milliseconds jittered_backoff(const FetchPolicy& policy,
 
 std::string format_seconds(std::chrono::milliseconds duration) {
   const long long tenths = (duration.count() + 50) / 100;
-  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) +
-         " s";
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
 }
 
 bool is_retryable(const Error& error) {
@@ -57,8 +56,8 @@ std::optional<std::chrono::milliseconds> rate_limit_pause(
     if (auto seconds = parse_seconds(*retry_after)) {
       pause = std::chrono::seconds(*seconds);
     } else if (auto date = parse_http_date(*retry_after)) {
-      pause = std::chrono::duration_cast<std::chrono::milliseconds>(*date -
-                                                                    now);
+      pause =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*date - now);
     }
   }
   if (!pause) {
@@ -70,9 +69,8 @@ std::optional<std::chrono::milliseconds> rate_limit_pause(
     }
   }
   if (!pause) return std::nullopt;
-  return std::clamp<std::chrono::milliseconds>(*pause,
-                                               std::chrono::milliseconds(0),
-                                               kMaxRateLimitPause);
+  return std::clamp<std::chrono::milliseconds>(
+      *pause, std::chrono::milliseconds(0), kMaxRateLimitPause);
 }
 
 Result<std::unique_ptr<HttpResponse>> send_with_retries(
@@ -99,12 +97,12 @@ Result<std::unique_ptr<HttpResponse>> send_with_retries(
       if (auto date = (*response)->header("Date")) {
         if (auto server_now = parse_http_date(*date)) now = *server_now;
       }
-      const auto pause = rate_limit_pause(**response, now)
-                             .value_or(policy.retry_backoff);
+      const auto pause =
+          rate_limit_pause(**response, now).value_or(policy.retry_backoff);
       if (pause > policy.max_wait) {
         return make_error(ErrorKind::kRateLimited,
-                          "rate-limited by " + (*response)->origin() +
-                              " for " + format_seconds(pause) +
+                          "rate-limited by " + (*response)->origin() + " for " +
+                              format_seconds(pause) +
                               ", longer than --max-wait " +
                               std::to_string(policy.max_wait.count()) +
                               " s; skipped until the next cycle");

@@ -235,9 +235,9 @@ Error CurlResponse::transfer_error() const {
     // Failures that a retry cannot mend are payload errors, which the
     // caller does not retry.
     case CURLE_UNSUPPORTED_PROTOCOL:
-      return make_error(ErrorKind::kPayload,
-                        "refused a URL that is not http or https (" + detail +
-                            ")");
+      return make_error(
+          ErrorKind::kPayload,
+          "refused a URL that is not http or https (" + detail + ")");
     case CURLE_TOO_MANY_REDIRECTS:
     case CURLE_URL_MALFORMAT:
     case CURLE_BAD_CONTENT_ENCODING:

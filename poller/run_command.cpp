@@ -1,8 +1,8 @@
 #include <condition_variable>
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -12,9 +12,9 @@
 #include "poller/config.h"
 #include "poller/delivery.h"
 #include "poller/engine.h"
-#include "poller/secrets.h"
 #include "poller/metrics.h"
 #include "poller/scheduler.h"
+#include "poller/secrets.h"
 #include "sandbox/sandbox.h"
 #include "store/event_store.h"
 
@@ -338,13 +338,12 @@ bool run_once(const std::shared_ptr<const RunPlan>& plan,
   std::vector<char> polled_ok(workers->size(), 0);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < workers->size(); ++i) {
-    threads.emplace_back(
-        [&, i] {
-          // A resource skipped for a rate limit is retried next cycle
-          // and does not fail the run.
-          const PollResult result = (*workers)[i]->poll();
-          polled_ok[i] = result.ok || result.rate_limited ? 1 : 0;
-        });
+    threads.emplace_back([&, i] {
+      // A resource skipped for a rate limit is retried next cycle
+      // and does not fail the run.
+      const PollResult result = (*workers)[i]->poll();
+      polled_ok[i] = result.ok || result.rate_limited ? 1 : 0;
+    });
   }
   for (std::thread& thread : threads) thread.join();
   for (const char ok : polled_ok) all_ok = all_ok && ok != 0;
@@ -493,8 +492,7 @@ int run_command(const RunOptions& options, Logger& logger) {
     logger.error("--base-url and --sandbox name two hubs: pass one of them");
     return kExitUsage;
   }
-  if (!options.base_url.empty() &&
-      options.base_url.rfind("http://", 0) != 0 &&
+  if (!options.base_url.empty() && options.base_url.rfind("http://", 0) != 0 &&
       options.base_url.rfind("https://", 0) != 0) {
     logger.error("--base-url: \"" + options.base_url +
                  "\" is not an http or https URL");

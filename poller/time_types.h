@@ -1,11 +1,11 @@
 // Instants and clocks shared by the poller, the store and the sandbox.
 #pragma once
 
+#include <date/date.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
-
-#include <date/date.h>
 
 namespace hubpoll {
 

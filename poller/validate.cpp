@@ -21,8 +21,8 @@
 #include <unordered_map>
 
 #include "poller/json_util.h"
-#include "poller/secrets.h"
 #include "poller/record_scanner.h"
+#include "poller/secrets.h"
 
 namespace hubpoll {
 
@@ -475,10 +475,9 @@ void report_duplicate_keys(std::string_view text, DocumentContext& context) {
   for (const DuplicateKey& duplicate : index.duplicates()) {
     const TextPosition first = position_of(text, duplicate.first_offset);
     context.error_at_offset(
-        duplicate.offset,
-        "duplicate key " + quoted(duplicate.key) + ", first at line " +
-            std::to_string(first.line) + ", column " +
-            std::to_string(first.column));
+        duplicate.offset, "duplicate key " + quoted(duplicate.key) +
+                              ", first at line " + std::to_string(first.line) +
+                              ", column " + std::to_string(first.column));
   }
 }
 
@@ -580,14 +579,13 @@ std::string enum_text(const Value& values) {
 // `keyword` is empty, uses `keyword`.
 bool has_alternative(const Value& alternatives, std::string_view type,
                      std::string_view keyword) {
-  return std::any_of(alternatives.Begin(), alternatives.End(),
-                     [&](const Value& alternative) {
-                       const Value* name = find_member(alternative, "type");
-                       return name != nullptr && name->IsString() &&
-                              text_of(*name) == type &&
-                              (keyword.empty() ||
-                               find_member(alternative, keyword) != nullptr);
-                     });
+  return std::any_of(
+      alternatives.Begin(), alternatives.End(), [&](const Value& alternative) {
+        const Value* name = find_member(alternative, "type");
+        return name != nullptr && name->IsString() && text_of(*name) == type &&
+               (keyword.empty() ||
+                find_member(alternative, keyword) != nullptr);
+      });
 }
 
 // A message for a value that matches none of a oneOf's alternatives. The
@@ -866,7 +864,7 @@ void check_date_field(const std::string& resource, const Value& dates,
 // An integer given as a JSON integer or as a string of digits with an
 // optional minus sign.
 struct WholeNumber {
-  std::string text;               // as written, for messages
+  std::string text;                // as written, for messages
   std::optional<long long> value;  // empty when it does not fit in long long
 };
 
@@ -874,7 +872,8 @@ std::optional<WholeNumber> whole_number(const Value& value) {
   if (value.IsInt64()) {
     return WholeNumber{std::to_string(value.GetInt64()), value.GetInt64()};
   }
-  if (value.IsUint64()) return WholeNumber{std::to_string(value.GetUint64()), {}};
+  if (value.IsUint64())
+    return WholeNumber{std::to_string(value.GetUint64()), {}};
   if (!value.IsString()) return std::nullopt;
   const std::string text = text_of(value);
   const std::size_t digits = text.rfind('-', 0) == 0 ? 1 : 0;
@@ -1320,7 +1319,6 @@ std::string add_query_parameter(const std::string& url, const std::string& name,
   return url + separator + name + "=" + percent_encode(value);
 }
 
-
 // The parts of one sampled record that the probe checks.
 struct SampledRecord {
   std::size_t index = 0;
@@ -1616,12 +1614,13 @@ Status fetch_samples(const ResourceConfig& resource,
   if (body.status() < 200 || body.status() >= 300) {
     // Read past the preview so a secret cut at its end is still found.
     auto preview = body.read_body(kErrorBodyPreview + 4096);
-    return make_error(ErrorKind::kHttpStatus,
-                      "HTTP " + std::to_string(body.status()) + " from " +
-                          body.origin() + ": " +
-                          (preview ? printable_preview(redact(*preview, options.secrets),
-                                                      kErrorBodyPreview)
-                                   : std::string("(body unreadable)")));
+    return make_error(
+        ErrorKind::kHttpStatus,
+        "HTTP " + std::to_string(body.status()) + " from " + body.origin() +
+            ": " +
+            (preview ? printable_preview(redact(*preview, options.secrets),
+                                         kErrorBodyPreview)
+                     : std::string("(body unreadable)")));
   }
 
   ScanSpec spec;
@@ -1715,13 +1714,12 @@ bool instance_within_depth_limit(std::string_view instance_text) {
   if (document.HasParseError()) return true;
   const Value* settings = find_member(document, "configuration");
   if (settings == nullptr) return true;
-  for (const char* key :
-       {"event.poller.configuration", "event.poller.urls"}) {
+  for (const char* key : {"event.poller.configuration", "event.poller.urls"}) {
     const Value* value = find_member(*settings, key);
     if (value != nullptr && value->IsString() &&
-        json_depth_exceeded(std::string_view(value->GetString(),
-                                             value->GetStringLength()),
-                            kMaxConfigDepth) != std::string_view::npos) {
+        json_depth_exceeded(
+            std::string_view(value->GetString(), value->GetStringLength()),
+            kMaxConfigDepth) != std::string_view::npos) {
       return false;
     }
   }

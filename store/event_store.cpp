@@ -144,8 +144,8 @@ Status migrate(Database& database, const std::string& path) {
 Status create_private_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return make_error(ErrorKind::kIo, "creating store " + path + ": " +
-                                          std::strerror(errno));
+    return make_error(ErrorKind::kIo,
+                      "creating store " + path + ": " + std::strerror(errno));
   }
   ::close(fd);
   return {};
@@ -204,9 +204,8 @@ class SqliteEventStore final : public EventStore {
                              const std::vector<StoredEvent>& stored);
   Status write_stream_state(const PollCommit& commit, std::int64_t emitted);
   Status update_after_attempt(std::int64_t notification_sequence,
-                              const char* state, Instant now,
-                              int http_status, const std::string& error,
-                              Instant next_attempt);
+                              const char* state, Instant now, int http_status,
+                              const std::string& error, Instant next_attempt);
   Result<std::vector<Event>> notification_events(std::int64_t sequence,
                                                  const std::string& instance,
                                                  const std::string& resource);
@@ -231,8 +230,6 @@ Status SqliteEventStore::prepare_statements() {
       "ORDER BY e.sequence");
   if (!notification_events) return notification_events.error();
   select_notification_events_ = std::move(*notification_events);
-
-
 
   // An existing key stays as it is unless this poll emits it.
   auto insert_key = database_.prepare(
@@ -369,8 +366,8 @@ Status SqliteEventStore::write_notifications(
       "event_sequence) VALUES (?, ?)");
   if (!link) return link.error();
 
-  const std::size_t group = std::max<std::size_t>(
-      1, commit.max_events_per_notification);
+  const std::size_t group =
+      std::max<std::size_t>(1, commit.max_events_per_notification);
   for (std::size_t first = 0; first < stored.size(); first += group) {
     // The first event's id is stable, so the notification id is too.
     insert->reset();
@@ -444,8 +441,9 @@ Result<std::vector<Notification>> SqliteEventStore::due_notifications(
       "n.stream_key WHERE first.next_attempt_ms <= ?2 ORDER BY n.sequence "
       "LIMIT ?3");
   if (!select) return select.error();
-  select->bind(1, sink).bind(2, to_ms(now)).bind(
-      3, static_cast<std::int64_t>(limit));
+  select->bind(1, sink)
+      .bind(2, to_ms(now))
+      .bind(3, static_cast<std::int64_t>(limit));
   std::vector<Notification> due;
   while (true) {
     auto row = select->step();
@@ -462,9 +460,8 @@ Result<std::vector<Notification>> SqliteEventStore::due_notifications(
     due.push_back(std::move(notification));
   }
   for (Notification& notification : due) {
-    auto events = notification_events(notification.sequence,
-                                      notification.instance_id,
-                                      notification.resource);
+    auto events = notification_events(
+        notification.sequence, notification.instance_id, notification.resource);
     if (!events) return events.error();
     notification.events = std::move(*events);
   }
@@ -519,13 +516,15 @@ Status SqliteEventStore::mark_all_delivered(
   if (!attempt) return attempt.error();
   for (const std::int64_t sequence : sequences) {
     update->reset();
-    update->bind(1, std::int64_t{http_status}).bind(2, to_ms(now)).bind(
-        3, sequence);
+    update->bind(1, std::int64_t{http_status})
+        .bind(2, to_ms(now))
+        .bind(3, sequence);
     Status status = update->run();
     if (!status) return status;
     attempt->reset();
-    attempt->bind(1, to_ms(now)).bind(2, std::int64_t{http_status}).bind(
-        3, sequence);
+    attempt->bind(1, to_ms(now))
+        .bind(2, std::int64_t{http_status})
+        .bind(3, sequence);
     status = attempt->run();
     if (!status) return status;
   }
@@ -615,10 +614,9 @@ Result<EventStore::NotificationState> SqliteEventStore::notification_state(
     return make_error(ErrorKind::kStore,
                       "notification " + notification_id + " not found");
   }
-  return NotificationState{select->column_text(0),
-                           static_cast<int>(select->column_int(1)),
-                           static_cast<int>(select->column_int(2)),
-                           select->column_text(3)};
+  return NotificationState{
+      select->column_text(0), static_cast<int>(select->column_int(1)),
+      static_cast<int>(select->column_int(2)), select->column_text(3)};
 }
 
 Result<std::int64_t> SqliteEventStore::prune(Instant keys_before,
@@ -802,11 +800,10 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path) {
 Result<std::unique_ptr<WriterLock>> acquire_writer_lock(
     const std::string& store_path) {
   const std::string lock_path = store_path + ".lock";
-  const int fd =
-      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return make_error(ErrorKind::kIo, "opening lock file " + lock_path +
-                                          ": " + std::strerror(errno));
+    return make_error(ErrorKind::kIo, "opening lock file " + lock_path + ": " +
+                                          std::strerror(errno));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
@@ -814,8 +811,8 @@ Result<std::unique_ptr<WriterLock>> acquire_writer_lock(
     const ssize_t read_bytes = ::pread(fd, holder, sizeof(holder) - 1, 0);
     ::close(fd);
     if (error != EWOULDBLOCK) {
-      return make_error(ErrorKind::kIo, "locking " + lock_path + ": " +
-                                            std::strerror(error));
+      return make_error(ErrorKind::kIo,
+                        "locking " + lock_path + ": " + std::strerror(error));
     }
     std::string pid = read_bytes > 0 ? std::string(holder, read_bytes) : "";
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) {
@@ -823,13 +820,12 @@ Result<std::unique_ptr<WriterLock>> acquire_writer_lock(
     }
     return make_error(ErrorKind::kLocked,
                       "store " + store_path + " is locked by process " +
-                          (pid.empty() ? "(unknown)" : pid) +
-                          " (lock file " + lock_path + ")");
+                          (pid.empty() ? "(unknown)" : pid) + " (lock file " +
+                          lock_path + ")");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) !=
-          static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) !=
+                                     static_cast<ssize_t>(pid.size())) {
     const int error = errno;
     ::close(fd);
     return make_error(ErrorKind::kIo, "writing lock file " + lock_path + ": " +

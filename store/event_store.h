@@ -30,8 +30,8 @@ struct PollStats {
 
 // The stored state of one stream.
 struct StreamState {
-  std::int64_t stream_key = 0;  // the row id used by the other tables
-  std::optional<Instant> watermark;  // start of the last successful poll
+  std::int64_t stream_key = 0;          // the row id used by the other tables
+  std::optional<Instant> watermark;     // start of the last successful poll
   std::optional<Instant> window_start;  // window of the last successful poll
   std::optional<Instant> last_poll;
   std::string last_result;  // "ok", or the error that failed the last poll
@@ -56,7 +56,7 @@ struct Event {
   std::string event_type;  // CREATED or UPDATED
   Instant date;            // the record's updated date
   Instant poll_date;
-  std::string raw;  // the record's JSON text as fetched
+  std::string raw;            // the record's JSON text as fetched
   std::int64_t sequence = 0;  // store order, assigned on commit
 };
 
@@ -126,8 +126,8 @@ class EventStore {
       const std::string& sink, Instant now, std::size_t limit) = 0;
 
   // Records a successful attempt; `http_status` is 0 for the stdout sink.
-  virtual Status mark_delivered(std::int64_t notification_sequence,
-                                Instant now, int http_status) = 0;
+  virtual Status mark_delivered(std::int64_t notification_sequence, Instant now,
+                                int http_status) = 0;
 
   // Records successful attempts of several notifications in one
   // transaction.

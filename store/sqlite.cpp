@@ -106,9 +106,9 @@ Result<Database> Database::open(const std::string& path) {
       nullptr);
   Database database(handle);
   if (code != SQLITE_OK) {
-    return store_error("opening store " + path + ": " +
-                       (handle != nullptr ? sqlite3_errmsg(handle)
-                                          : sqlite3_errstr(code)));
+    return store_error(
+        "opening store " + path + ": " +
+        (handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(code)));
   }
   sqlite3_extended_result_codes(handle, 1);
   return database;
@@ -140,10 +140,9 @@ Status Database::execute(std::string_view sql) {
 
 Result<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* handle = nullptr;
-  const int code = sqlite3_prepare_v3(handle_, sql.data(),
-                                      static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &handle,
-                                      nullptr);
+  const int code =
+      sqlite3_prepare_v3(handle_, sql.data(), static_cast<int>(sql.size()),
+                         SQLITE_PREPARE_PERSISTENT, &handle, nullptr);
   if (code != SQLITE_OK) {
     Status status = check(code, sql);
     return status.error();
@@ -155,8 +154,8 @@ Status Database::check(int code, std::string_view what) const {
   if (code == SQLITE_OK || code == SQLITE_ROW || code == SQLITE_DONE) {
     return {};
   }
-  const ErrorKind kind = (code & 0xff) == SQLITE_BUSY ? ErrorKind::kLocked
-                                                      : ErrorKind::kStore;
+  const ErrorKind kind =
+      (code & 0xff) == SQLITE_BUSY ? ErrorKind::kLocked : ErrorKind::kStore;
   return make_error(kind, "store: " + std::string(sqlite3_errmsg(handle_)) +
                               " (" + sqlite3_errstr(code) + ") in " +
                               std::string(what.substr(0, 80)));

@@ -1,13 +1,12 @@
 #include "poller/cli.h"
 
-#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
-
-#include <rapidjson/document.h>
 
 #include "poller/date_pattern.h"
 #include "store/event_store.h"
@@ -45,14 +44,12 @@ std::set<std::string> recorded_ids(const std::string& file,
   return ids;
 }
 
-TEST_CASE("run --once prints events that match the recorded records",
-          "[cli]") {
+TEST_CASE("run --once prints events that match the recorded records", "[cli]") {
   testing::TempDir dir;
   const std::string store = dir.file("events.db");
-  const auto result =
-      run_hubpoll({"run", "--once", "--sandbox", "--fixtures",
-                   testing::fixtures_dir(), "--config", kPollers, "--store",
-                   store});
+  const auto result = run_hubpoll({"run", "--once", "--sandbox", "--fixtures",
+                                   testing::fixtures_dir(), "--config",
+                                   kPollers, "--store", store});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
 
@@ -91,14 +88,13 @@ TEST_CASE("run --once prints events that match the recorded records",
   for (const char* resource :
        {"direct-messages/received-messages", "direct-messages/sent-messages",
         "lists", "statuses", "users"}) {
-    CHECK_THAT(result.err, Catch::Contains(std::string(resource) +
-                                           ": fetched "));
+    CHECK_THAT(result.err,
+               Catch::Contains(std::string(resource) + ": fetched "));
   }
 
-  const auto again =
-      run_hubpoll({"run", "--once", "--sandbox", "--fixtures",
-                   testing::fixtures_dir(), "--config", kPollers, "--store",
-                   store});
+  const auto again = run_hubpoll({"run", "--once", "--sandbox", "--fixtures",
+                                  testing::fixtures_dir(), "--config", kPollers,
+                                  "--store", store});
   REQUIRE(again.exit_code == 0);
   CHECK(again.out.empty());
 }
@@ -118,9 +114,9 @@ TEST_CASE("run rejects conflicting or invalid hubs", "[cli]") {
                                  "--store", dir.file("s.db")});
   CHECK(both.exit_code == kExitUsage);
   CHECK_THAT(both.err, Catch::Contains("name two hubs"));
-  const auto ftp = run_hubpoll({"run", "--once", "--base-url", "ftp://hub",
-                                "--config", kPollers, "--store",
-                                dir.file("s.db")});
+  const auto ftp =
+      run_hubpoll({"run", "--once", "--base-url", "ftp://hub", "--config",
+                   kPollers, "--store", dir.file("s.db")});
   CHECK(ftp.exit_code == kExitUsage);
   CHECK_THAT(ftp.err, Catch::Contains("is not an http or https URL"));
 }
@@ -148,8 +144,8 @@ TEST_CASE("malformed configuration JSON exits 2 with line and column",
   testing::TempDir dir;
   testing::write_file(dir.file("p.json"), "{\n  \"statuses\": {,\n}\n");
   const auto result =
-      run_hubpoll({"run", "--once", "--sandbox", "--config",
-                   dir.file("p.json"), "--store", dir.file("s.db")});
+      run_hubpoll({"run", "--once", "--sandbox", "--config", dir.file("p.json"),
+                   "--store", dir.file("s.db")});
   CHECK(result.exit_code == kExitUsage);
   CHECK_THAT(result.err,
              Catch::Contains(dir.file("p.json") +
@@ -175,9 +171,9 @@ TEST_CASE("an unreachable hub fails every resource with exit 1", "[cli]") {
                    "--store", dir.file("s.db")});
   CHECK(result.exit_code == kExitFailure);
   for (const char* resource : {"lists", "statuses", "users"}) {
-    CHECK_THAT(result.err, Catch::Contains(std::string(resource) +
-                                           ": poll failed, nothing "
-                                           "committed: page 1: "));
+    CHECK_THAT(result.err,
+               Catch::Contains(std::string(resource) + ": poll failed, nothing "
+                                                       "committed: page 1: "));
   }
   CHECK(result.out.empty());
 }
@@ -185,15 +181,15 @@ TEST_CASE("an unreachable hub fails every resource with exit 1", "[cli]") {
 TEST_CASE("a failing resource does not stop the others", "[cli]") {
   testing::TempDir dir;
   testing::HttpTestServer server;
-  server.server().Get("/hubs/social/users", [](const httplib::Request&,
-                                               httplib::Response& reply) {
-    reply.status = 500;
-    reply.set_content("boom", "text/plain");
-  });
-  server.server().Get(".*", [](const httplib::Request&,
-                               httplib::Response& reply) {
-    reply.set_content("[]", "application/json");
-  });
+  server.server().Get("/hubs/social/users",
+                      [](const httplib::Request&, httplib::Response& reply) {
+                        reply.status = 500;
+                        reply.set_content("boom", "text/plain");
+                      });
+  server.server().Get(".*",
+                      [](const httplib::Request&, httplib::Response& reply) {
+                        reply.set_content("[]", "application/json");
+                      });
   server.start();
   const auto result =
       run_hubpoll({"run", "--once", "--base-url", server.url(), "--config",
@@ -208,16 +204,16 @@ TEST_CASE("a failing resource does not stop the others", "[cli]") {
 TEST_CASE("a rate-limited resource is skipped without failing", "[cli]") {
   testing::TempDir dir;
   testing::HttpTestServer server;
-  server.server().Get(".*", [](const httplib::Request&,
-                               httplib::Response& reply) {
-    reply.status = 429;
-    reply.set_header("Retry-After", "120");
-  });
+  server.server().Get(".*",
+                      [](const httplib::Request&, httplib::Response& reply) {
+                        reply.status = 429;
+                        reply.set_header("Retry-After", "120");
+                      });
   server.start();
-  const auto result = run_hubpoll(
-      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
-       "--resource", "statuses", "--max-wait", "30", "--store",
-       dir.file("s.db")});
+  const auto result =
+      run_hubpoll({"run", "--once", "--base-url", server.url(), "--config",
+                   kPollers, "--resource", "statuses", "--max-wait", "30",
+                   "--store", dir.file("s.db")});
   CHECK(result.exit_code == 0);
   CHECK_THAT(result.err, Catch::Contains("longer than --max-wait 30 s; "
                                          "skipped until the next cycle"));
@@ -226,16 +222,16 @@ TEST_CASE("a rate-limited resource is skipped without failing", "[cli]") {
 TEST_CASE("run bounds a page by --max-body-mib", "[cli]") {
   testing::TempDir dir;
   testing::HttpTestServer server;
-  server.server().Get(".*", [](const httplib::Request&,
-                               httplib::Response& reply) {
-    reply.set_content("[" + std::string(2 * 1024 * 1024, ' ') + "]",
-                      "application/json");
-  });
+  server.server().Get(
+      ".*", [](const httplib::Request&, httplib::Response& reply) {
+        reply.set_content("[" + std::string(2 * 1024 * 1024, ' ') + "]",
+                          "application/json");
+      });
   server.start();
-  const auto result = run_hubpoll(
-      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
-       "--resource", "statuses", "--max-body-mib", "1", "--store",
-       dir.file("s.db")});
+  const auto result =
+      run_hubpoll({"run", "--once", "--base-url", server.url(), "--config",
+                   kPollers, "--resource", "statuses", "--max-body-mib", "1",
+                   "--store", dir.file("s.db")});
   CHECK(result.exit_code == kExitFailure);
   CHECK_THAT(result.err, Catch::Contains("exceeds the limit of 1048576 "
                                          "bytes"));
@@ -257,19 +253,20 @@ TEST_CASE("secrets reach the hub but never the logs or the store", "[cli]") {
   testing::TempDir dir;
   testing::HttpTestServer server;
   std::string received;
-  server.server().Get(".*", [&](const httplib::Request& request,
-                                httplib::Response& reply) {
-    received = request.get_header_value("Authorization");
-    reply.set_content(R"([{"id_str": "1", "created_at": "x"}])",
-                      "application/json");
-  });
+  server.server().Get(
+      ".*", [&](const httplib::Request& request, httplib::Response& reply) {
+        received = request.get_header_value("Authorization");
+        reply.set_content(R"([{"id_str": "1", "created_at": "x"}])",
+                          "application/json");
+      });
   server.start();
   const std::string store = dir.file("s.db");
-  const auto result = run_hubpoll(
-      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
-       "--resource", "statuses", "--store", store},
-      {"HUBPOLL_USER_SECRET=user-9f8e7d", "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
-       "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
+  const auto result =
+      run_hubpoll({"run", "--once", "--base-url", server.url(), "--config",
+                   kPollers, "--resource", "statuses", "--store", store},
+                  {"HUBPOLL_USER_SECRET=user-9f8e7d",
+                   "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
+                   "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
   CHECK(result.exit_code == 0);
   CHECK(received ==
         "User user-9f8e7d, Organization org-6c5b4a, Element element-3e2d1c");
@@ -285,21 +282,21 @@ TEST_CASE("secrets reach the hub but never the logs or the store", "[cli]") {
 TEST_CASE("secrets a hub echoes back are redacted", "[cli]") {
   testing::TempDir dir;
   testing::HttpTestServer server;
-  server.server().Get(".*", [](const httplib::Request& request,
-                               httplib::Response& reply) {
-    reply.status = 401;
-    reply.set_content("{\"message\": \"Invalid Authorization: " +
-                          request.get_header_value("Authorization") + "\"}",
-                      "application/json");
-  });
+  server.server().Get(
+      ".*", [](const httplib::Request& request, httplib::Response& reply) {
+        reply.status = 401;
+        reply.set_content("{\"message\": \"Invalid Authorization: " +
+                              request.get_header_value("Authorization") + "\"}",
+                          "application/json");
+      });
   server.start();
   const std::string store = dir.file("s.db");
-  const auto result = run_hubpoll(
-      {"run", "--once", "--base-url", server.url(), "--config", kPollers,
-       "--resource", "statuses", "--store", store},
-      {"HUBPOLL_USER_SECRET=user-9f8e7d",
-       "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
-       "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
+  const auto result =
+      run_hubpoll({"run", "--once", "--base-url", server.url(), "--config",
+                   kPollers, "--resource", "statuses", "--store", store},
+                  {"HUBPOLL_USER_SECRET=user-9f8e7d",
+                   "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
+                   "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
   CHECK(result.exit_code == kExitFailure);
   CHECK_THAT(result.err, Catch::Contains("HTTP 401") &&
                              Catch::Contains("User [redacted], Organization "
@@ -313,8 +310,7 @@ TEST_CASE("secrets a hub echoes back are redacted", "[cli]") {
   }
 
   const auto probe = run_hubpoll(
-      {"validate", "--config", kPollers, "--probe", "--base-url",
-       server.url()},
+      {"validate", "--config", kPollers, "--probe", "--base-url", server.url()},
       {"HUBPOLL_USER_SECRET=user-9f8e7d",
        "HUBPOLL_ORGANIZATION_SECRET=org-6c5b4a",
        "HUBPOLL_ELEMENT_TOKEN=element-3e2d1c"});
@@ -326,15 +322,15 @@ TEST_CASE("secrets a hub echoes back are redacted", "[cli]") {
 }
 
 TEST_CASE("date parse prints an ISO 8601 instant", "[cli]") {
-  const auto result = run_hubpoll({"date", "parse",
-                                   "EEE MMM dd HH:mm:ss Z yyyy",
-                                   "Sat Jul 13 02:27:22 +0000 2019"});
+  const auto result =
+      run_hubpoll({"date", "parse", "EEE MMM dd HH:mm:ss Z yyyy",
+                   "Sat Jul 13 02:27:22 +0000 2019"});
   CHECK(result.exit_code == 0);
   CHECK(result.out == "2019-07-13T02:27:22Z\n");
 
-  const auto mismatch = run_hubpoll({"date", "parse",
-                                     "EEE, dd MMM yyyy HH:mm:ss Z",
-                                     "Sat Jul 13 02:27:22 +0000 2019"});
+  const auto mismatch =
+      run_hubpoll({"date", "parse", "EEE, dd MMM yyyy HH:mm:ss Z",
+                   "Sat Jul 13 02:27:22 +0000 2019"});
   CHECK(mismatch.exit_code == kExitFailure);
   CHECK_THAT(mismatch.err, Catch::Contains("does not match"));
 
@@ -343,14 +339,14 @@ TEST_CASE("date parse prints an ISO 8601 instant", "[cli]") {
 }
 
 TEST_CASE("date format prints an instant in a zone", "[cli]") {
-  const auto result = run_hubpoll(
-      {"date", "format", "MM/dd/yyy'T'HH:mm:ssXXX", "--at",
-       "2026-01-02T03:04:05Z", "--zone", "America/New_York"});
+  const auto result =
+      run_hubpoll({"date", "format", "MM/dd/yyy'T'HH:mm:ssXXX", "--at",
+                   "2026-01-02T03:04:05Z", "--zone", "America/New_York"});
   CHECK(result.exit_code == 0);
   CHECK(result.out == "01/01/2026T22:04:05-05:00\n");
 
-  const auto bad_zone = run_hubpoll(
-      {"date", "format", "yyyy", "--zone", "Mars/Olympus"});
+  const auto bad_zone =
+      run_hubpoll({"date", "format", "yyyy", "--zone", "Mars/Olympus"});
   CHECK(bad_zone.exit_code == kExitUsage);
 }
 

@@ -46,8 +46,7 @@ TEST_CASE("the shipped poller configuration has the Twitter resources",
   }
 }
 
-TEST_CASE("the documented example keeps the documented pattern",
-          "[config]") {
+TEST_CASE("the documented example keeps the documented pattern", "[config]") {
   auto config = load_poller_config(
       kSourceDir + "/config/examples/cloud-elements-twitter.json");
   REQUIRE(config.ok());
@@ -80,8 +79,8 @@ TEST_CASE("malformed JSON names line and column", "[config]") {
 }
 
 TEST_CASE("deeply nested configuration is refused", "[config]") {
-  const std::string text = "{\"s\": " + std::string(50000, '[') +
-                           std::string(50000, ']') + "}";
+  const std::string text =
+      "{\"s\": " + std::string(50000, '[') + std::string(50000, ']') + "}";
   auto config = parse_poller_config(text, "p.json");
   REQUIRE_FALSE(config.ok());
   CHECK(config.error().message ==
@@ -136,9 +135,9 @@ TEST_CASE("invalid patterns, zones and placeholders are errors", "[config]") {
         R"("updatedDateField": "d", "updatedDateFormat": "yyyy-qq"}}})",
         "p.json");
     REQUIRE_FALSE(config.ok());
-    CHECK_THAT(config.error().message,
-               Catch::StartsWith(
-                   "p.json: /s/datesConfiguration/updatedDateFormat: "));
+    CHECK_THAT(
+        config.error().message,
+        Catch::StartsWith("p.json: /s/datesConfiguration/updatedDateFormat: "));
   }
   SECTION("zone") {
     auto config = parse_poller_config(
@@ -213,11 +212,11 @@ TEST_CASE("the example instance enables webhook notifications", "[config]") {
 }
 
 TEST_CASE("instance values may be strings or JSON types", "[config]") {
-  auto instance = parse_instance_config(
-      R"({"id": 12345, "name": "n", "configuration": {)"
-      R"("event.notification.enabled": false,)"
-      R"("event.poller.refresh_interval": 5}})",
-      "i.json");
+  auto instance =
+      parse_instance_config(R"({"id": 12345, "name": "n", "configuration": {)"
+                            R"("event.notification.enabled": false,)"
+                            R"("event.poller.refresh_interval": 5}})",
+                            "i.json");
   REQUIRE(instance.ok());
   CHECK(instance->instance_id == "12345");
   CHECK_FALSE(instance->notification_enabled);
@@ -243,8 +242,7 @@ TEST_CASE("instance settings are checked", "[config]") {
   for (const Case& test : cases) {
     INFO(test.settings);
     auto instance = parse_instance_config(
-        std::string(R"({"configuration": {)") + test.settings + "}}",
-        "i.json");
+        std::string(R"({"configuration": {)") + test.settings + "}}", "i.json");
     REQUIRE_FALSE(instance.ok());
     CHECK(instance.error().message == test.message);
   }

@@ -1,17 +1,15 @@
 // Runs killed with SIGKILL at named fault points and at seeded random
 // moments: after a rerun every stored event was delivered at least once and
 // the store holds each event exactly once.
-#include <csignal>
-
-#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <csignal>
 #include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
-
-#include <rapidjson/document.h>
 
 #include "poller/date_pattern.h"
 #include "store/sqlite.h"
@@ -68,11 +66,10 @@ class Receiver {
 std::string write_instance(const testing::TempDir& dir,
                            const std::string& callback_url) {
   const std::string path = dir.file("instance.json");
-  testing::write_file(
-      path, R"({"name": "crash-test", "configuration": {)"
-            R"("event.notification.enabled": "true",)"
-            R"("event.notification.callback.url": ")" +
-                callback_url + R"("}})");
+  testing::write_file(path, R"({"name": "crash-test", "configuration": {)"
+                            R"("event.notification.enabled": "true",)"
+                            R"("event.notification.callback.url": ")" +
+                                callback_url + R"("}})");
   return path;
 }
 
@@ -94,9 +91,9 @@ std::set<std::string> stored_event_ids(const std::string& store) {
 
 std::vector<std::string> run_arguments(const std::string& store,
                                        const std::string& instance) {
-  return {"run",     "--once",     "--sandbox", "--config", kPollers,
-          "--store", store,        "--instance", instance,
-          "--max-backoff", "0"};
+  return {"run",    "--once",        "--sandbox", "--config",
+          kPollers, "--store",       store,       "--instance",
+          instance, "--max-backoff", "0"};
 }
 
 TEST_CASE("a run killed at a fault point loses no event", "[crash]") {
@@ -121,8 +118,7 @@ TEST_CASE("a run killed at a fault point loses no event", "[crash]") {
   }
 }
 
-TEST_CASE("stdout events printed before a kill are printed again",
-          "[crash]") {
+TEST_CASE("stdout events printed before a kill are printed again", "[crash]") {
   testing::TempDir dir;
   const std::string store = dir.file("events.db");
   const std::vector<std::string> arguments = {
@@ -205,8 +201,7 @@ TEST_CASE("a run killed while fetching commits nothing partial", "[crash]") {
                 R"("})";
       }
       if (page < 5) {
-        reply.set_header("elements-next-page-token",
-                         std::to_string(page + 1));
+        reply.set_header("elements-next-page-token", std::to_string(page + 1));
       }
       reply.set_content(body + "]", "application/json");
     });
@@ -214,10 +209,10 @@ TEST_CASE("a run killed while fetching commits nothing partial", "[crash]") {
     testing::TempDir dir;
     const std::string store = dir.file("events.db");
     const std::vector<std::string> arguments = {
-        "run",      "--once",   "--base-url", hub.url(),
-        "--config", kPollers,   "--resource", "statuses",
-        "--store",  store,      "--instance",
-        write_instance(dir, receiver.url())};
+        "run",        "--once",     "--base-url",
+        hub.url(),    "--config",   kPollers,
+        "--resource", "statuses",   "--store",
+        store,        "--instance", write_instance(dir, receiver.url())};
 
     auto first = testing::start_hubpoll(arguments);
     running = first.get();

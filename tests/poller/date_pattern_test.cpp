@@ -1,14 +1,14 @@
 #include "poller/date_pattern.h"
 
+#include <date/tz.h>
+
 #include <array>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <date/tz.h>
 
 #include "fuzz/fuzz_entries.h"
 

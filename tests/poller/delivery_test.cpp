@@ -2,17 +2,15 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
 #include <set>
-
-#include <rapidjson/document.h>
 
 #include "store/sqlite.h"
 #include "support/http_test_server.h"
@@ -37,8 +35,8 @@ class FixedClock final : public Clock {
 class MemoryLogger final : public Logger {
  public:
   void write(LogLevel level, std::string_view message) override {
-    text += std::string(log_level_name(level)) + " " + std::string(message) +
-            "\n";
+    text +=
+        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
   }
   std::string text;
 };
@@ -179,8 +177,7 @@ TEST_CASE("webhook bodies have the Cloud Elements shape", "[delivery]") {
   CHECK(std::string(message["instanceId"].GetString()) == "instance-1");
   CHECK(std::string(message["instanceName"].GetString()) == "my \"hub\"");
   CHECK(std::string(message["notificationId"].GetString()) == "n-1");
-  CHECK(std::string(message["pollDate"].GetString()) ==
-        "2026-01-02T03:04:05Z");
+  CHECK(std::string(message["pollDate"].GetString()) == "2026-01-02T03:04:05Z");
   REQUIRE(message["events"].Size() == 2);
   const auto& first = message["events"][0];
   CHECK(std::string(first["eventId"].GetString()) == "e-1");
@@ -302,8 +299,7 @@ TEST_CASE("a 400 is dead at once with its status and body", "[delivery]") {
   REQUIRE(state.ok());
   CHECK(state->state == "dead");
   CHECK(state->last_status == 400);
-  CHECK_THAT(state->last_error,
-             Catch::EndsWith(": " + std::string(200, 'x')));
+  CHECK_THAT(state->last_error, Catch::EndsWith(": " + std::string(200, 'x')));
 
   auto requeued = harness.store->retry_dead("webhook", harness.clock.now());
   REQUIRE(requeued.ok());
@@ -349,8 +345,7 @@ std::string write_instance(const testing::TempDir& dir,
       path, R"({"element": {"key": "twitter"}, "name": "webhook-test",)"
             R"( "configuration": {"event.notification.enabled": "true",)"
             R"( "event.notification.callback.url": ")" +
-                callback_url +
-                R"(", "event.notification.signature.key": ")" +
+                callback_url + R"(", "event.notification.signature.key": ")" +
                 signature_key + R"("}})");
   return path;
 }
@@ -363,10 +358,17 @@ TEST_CASE("events reach a receiver that was down for three runs",
   const std::string instance = write_instance(dir, receiver.url(), "k-123");
   const std::string store = dir.file("events.db");
   const std::vector<std::string> run = {
-      "run",      "--once",        "--sandbox",
-      "--config", std::string(HUBPOLL_SOURCE_DIR) + "/config/pollers.json",
-      "--store",  store,           "--instance",
-      instance,   "--max-backoff", "0"};
+      "run",
+      "--once",
+      "--sandbox",
+      "--config",
+      std::string(HUBPOLL_SOURCE_DIR) + "/config/pollers.json",
+      "--store",
+      store,
+      "--instance",
+      instance,
+      "--max-backoff",
+      "0"};
 
   std::string stderr_text;
   for (int i = 0; i < 3; ++i) {
@@ -397,7 +399,8 @@ TEST_CASE("events reach a receiver that was down for three runs",
       CHECK(it->second == request.notification_id);
       std::vector<std::string>& order =
           ids_per_resource[event["objectType"].GetString()];
-      if (inserted && (order.empty() || order.back() != request.notification_id)) {
+      if (inserted &&
+          (order.empty() || order.back() != request.notification_id)) {
         order.push_back(request.notification_id);
       }
     }
@@ -434,8 +437,8 @@ TEST_CASE("deliver --retry-dead sends dead notifications again",
   const std::string store = dir.file("events.db");
   const auto first = testing::run_hubpoll(
       {"run", "--once", "--sandbox", "--config",
-       std::string(HUBPOLL_SOURCE_DIR) + "/config/pollers.json",
-       "--resource", "statuses", "--store", store, "--instance", instance});
+       std::string(HUBPOLL_SOURCE_DIR) + "/config/pollers.json", "--resource",
+       "statuses", "--store", store, "--instance", instance});
   CHECK(first.exit_code == 1);
   CHECK_THAT(first.err, Catch::Contains("HTTP 400") &&
                             Catch::Contains("dead; `hubpoll deliver "
@@ -462,23 +465,24 @@ TEST_CASE("two runs on one store: one polls, the other exits 75",
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::once_flag once;
-  hub.server().Get(".*", [&](const httplib::Request&,
-                             httplib::Response& reply) {
-    std::call_once(once, [&] {
-      first_request.set_value();
-      released.wait();
-    });
-    reply.set_content(R"([{"id_str": "1"}])", "application/json");
-  });
+  hub.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        std::call_once(once, [&] {
+          first_request.set_value();
+          released.wait();
+        });
+        reply.set_content(R"([{"id_str": "1"}])", "application/json");
+      });
   hub.start();
   const std::string store = dir.file("events.db");
   const std::vector<std::string> run = {
-      "run",      "--once",   "--base-url", hub.url(),
-      "--config", std::string(HUBPOLL_SOURCE_DIR) + "/config/pollers.json",
-      "--store",  store};
+      "run",        "--once",
+      "--base-url", hub.url(),
+      "--config",   std::string(HUBPOLL_SOURCE_DIR) + "/config/pollers.json",
+      "--store",    store};
 
-  auto polling = std::async(std::launch::async,
-                            [&] { return testing::run_hubpoll(run); });
+  auto polling =
+      std::async(std::launch::async, [&] { return testing::run_hubpoll(run); });
   first_request.get_future().wait();
   const auto locked = testing::run_hubpoll(run);
   release.set_value();

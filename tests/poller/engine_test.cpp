@@ -1,12 +1,11 @@
 #include "poller/engine.h"
 
-#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
-
-#include <rapidjson/document.h>
 
 #include "sandbox/sandbox.h"
 #include "support/http_test_server.h"
@@ -74,8 +73,8 @@ PollerConfig twitter_pollers() {
 
 ResourceConfig resource_from_json(const std::string& name,
                                   const std::string& json) {
-  auto config = parse_poller_config("{\"" + name + "\": " + json + "}",
-                                    "test.json");
+  auto config =
+      parse_poller_config("{\"" + name + "\": " + json + "}", "test.json");
   INFO(json);
   REQUIRE(config.ok());
   return config->resources.front();
@@ -105,8 +104,8 @@ struct Harness {
   // The events queued for stdout and not yet delivered, oldest first.
   std::vector<Event> pending_events() {
     std::vector<Event> events;
-    auto due = store->due_notifications("stdout", clock.now() + minutes(1),
-                                        1000);
+    auto due =
+        store->due_notifications("stdout", clock.now() + minutes(1), 1000);
     REQUIRE(due.ok());
     for (const Notification& notification : *due) {
       events.insert(events.end(), notification.events.begin(),
@@ -116,12 +115,12 @@ struct Harness {
   }
 
   void mark_all_delivered() {
-    auto due = store->due_notifications("stdout", clock.now() + minutes(1),
-                                        1000);
+    auto due =
+        store->due_notifications("stdout", clock.now() + minutes(1), 1000);
     REQUIRE(due.ok());
     for (const Notification& notification : *due) {
-      REQUIRE(store->mark_delivered(notification.sequence, clock.now(), 0)
-                  .ok());
+      REQUIRE(
+          store->mark_delivered(notification.sequence, clock.now(), 0).ok());
     }
   }
 
@@ -170,8 +169,7 @@ std::map<std::string, Instant> served_records(const Sandbox& sandbox,
   return records;
 }
 
-TEST_CASE("first poll emits only records inside the first window",
-          "[engine]") {
+TEST_CASE("first poll emits only records inside the first window", "[engine]") {
   Harness harness;
   auto sandbox = start_sandbox(harness.clock, testing::fixtures_dir());
   harness.options.base_url = sandbox->base_url();
@@ -243,9 +241,9 @@ TEST_CASE("a record posted to the sandbox is the next poll's only event",
 
   harness.clock.advance(minutes(1));
   httplib::Client client("127.0.0.1", sandbox->port());
-  auto posted = client.Post("/sandbox/statuses",
-                            R"({"text": "hello from the test"})",
-                            "application/json");
+  auto posted =
+      client.Post("/sandbox/statuses", R"({"text": "hello from the test"})",
+                  "application/json");
   REQUIRE(posted);
   REQUIRE(posted->status == 201);
   rapidjson::Document record;
@@ -267,23 +265,22 @@ TEST_CASE("a record posted to the sandbox is the next poll's only event",
 void serve_body(testing::HttpTestServer& server, const std::string& body,
                 int status = 200,
                 std::map<std::string, std::string> headers = {}) {
-  server.server().Get(".*", [=](const httplib::Request&,
-                                httplib::Response& response) {
-    response.status = status;
-    for (const auto& [name, value] : headers) {
-      response.set_header(name.c_str(), value.c_str());
-    }
-    response.set_content(body, "application/json");
-  });
+  server.server().Get(
+      ".*", [=](const httplib::Request&, httplib::Response& response) {
+        response.status = status;
+        for (const auto& [name, value] : headers) {
+          response.set_header(name.c_str(), value.c_str());
+        }
+        response.set_content(body, "application/json");
+      });
 }
 
-TEST_CASE("an id above the 64-bit range keeps its exact digits",
-          "[engine]") {
+TEST_CASE("an id above the 64-bit range keeps its exact digits", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
   const std::string now = twitter_date(harness.clock.now());
-  serve_body(server, R"([{"id": 10765432100123456789, "created_at": ")" +
-                         now + R"("}])");
+  serve_body(server, R"([{"id": 10765432100123456789, "created_at": ")" + now +
+                         R"("}])");
   server.start();
   harness.options.base_url = server.url();
   std::string json = kTwitterResource;
@@ -303,10 +300,15 @@ TEST_CASE("invalid records are rejected and the rest still emitted",
   Harness harness;
   testing::HttpTestServer server;
   const std::string now = twitter_date(harness.clock.now());
-  serve_body(server, R"([{"id_str": "1", "created_at": ")" + now + R"("},)"
-                     R"( {"id_str": "2", "created_at": "2019-07-13 02:27"},)"
-                     R"( {"created_at": ")" + now + R"("},)"
-                     R"( {"id_str": "4", "created_at": ")" + now + R"("}])");
+  serve_body(server,
+             R"([{"id_str": "1", "created_at": ")" + now +
+                 R"("},)"
+                 R"( {"id_str": "2", "created_at": "2019-07-13 02:27"},)"
+                 R"( {"created_at": ")" +
+                 now +
+                 R"("},)"
+                 R"( {"id_str": "4", "created_at": ")" +
+                 now + R"("}])");
   server.start();
   harness.options.base_url = server.url();
 
@@ -332,8 +334,7 @@ TEST_CASE("invalid records are rejected and the rest still emitted",
   CHECK(harness.stream("statuses").last_stats.last_reject_reason == reason);
 }
 
-TEST_CASE("an HTTP error fails the resource and commits nothing",
-          "[engine]") {
+TEST_CASE("an HTTP error fails the resource and commits nothing", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
   server.server().Get("/hubs/social/statuses", [](const httplib::Request&,
@@ -419,14 +420,14 @@ TEST_CASE("a repeated page token ends the poll with an error", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
   std::atomic<int> requests{0};
-  server.server().Get(".*", [&](const httplib::Request& request,
-                                httplib::Response& reply) {
-    ++requests;
-    const std::string token = request.get_param_value("nextPage");
-    reply.set_header("elements-next-page-token", token == "A" ? "B" : "A");
-    reply.set_content(R"([{"id_str": ")" + token + R"(x"}])",
-                      "application/json");
-  });
+  server.server().Get(
+      ".*", [&](const httplib::Request& request, httplib::Response& reply) {
+        ++requests;
+        const std::string token = request.get_param_value("nextPage");
+        reply.set_header("elements-next-page-token", token == "A" ? "B" : "A");
+        reply.set_content(R"([{"id_str": ")" + token + R"(x"}])",
+                          "application/json");
+      });
   server.start();
   harness.options.base_url = server.url();
   ResourceConfig resource = twitter_resource("statuses");
@@ -445,13 +446,13 @@ TEST_CASE("max pages bounds a poll", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
   std::atomic<int> requests{0};
-  server.server().Get(".*", [&](const httplib::Request&,
-                                httplib::Response& reply) {
-    const int page = ++requests;
-    reply.set_header("elements-next-page-token", std::to_string(page));
-    reply.set_content(R"([{"id_str": ")" + std::to_string(page) + R"("}])",
-                      "application/json");
-  });
+  server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        const int page = ++requests;
+        reply.set_header("elements-next-page-token", std::to_string(page));
+        reply.set_content(R"([{"id_str": ")" + std::to_string(page) + R"("}])",
+                          "application/json");
+      });
   server.start();
   harness.options.base_url = server.url();
   harness.options.max_pages = 4;
@@ -469,15 +470,15 @@ TEST_CASE("an empty page or has-more false ends paging", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
   std::atomic<int> requests{0};
-  server.server().Get(".*", [&](const httplib::Request& request,
-                                httplib::Response& reply) {
-    ++requests;
-    reply.set_header("elements-next-page-token", "more");
-    if (request.has_param("nextPage")) {
-      reply.set_header("elements-has-more", "false");
-    }
-    reply.set_content(R"([{"id_str": "1"}])", "application/json");
-  });
+  server.server().Get(
+      ".*", [&](const httplib::Request& request, httplib::Response& reply) {
+        ++requests;
+        reply.set_header("elements-next-page-token", "more");
+        if (request.has_param("nextPage")) {
+          reply.set_header("elements-has-more", "false");
+        }
+        reply.set_content(R"([{"id_str": "1"}])", "application/json");
+      });
   server.start();
   harness.options.base_url = server.url();
   ResourceConfig resource = twitter_resource("statuses");
@@ -492,8 +493,7 @@ TEST_CASE("an empty page or has-more false ends paging", "[engine]") {
 TEST_CASE("the server's Date header sets the poll start", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
-  serve_body(server, "[]", 200,
-             {{"Date", "Fri, 02 Jan 2026 03:10:00 GMT"}});
+  serve_body(server, "[]", 200, {{"Date", "Fri, 02 Jan 2026 03:10:00 GMT"}});
   server.start();
   harness.options.base_url = server.url();
 
@@ -509,16 +509,16 @@ TEST_CASE("later windows overlap the previous poll", "[engine]") {
   testing::HttpTestServer server;
   const Instant boundary = harness.clock.now() - seconds(1);
   std::atomic<int> records{2};
-  server.server().Get(".*", [&](const httplib::Request&,
-                                httplib::Response& reply) {
-    std::string body = "[";
-    for (int i = 1; i <= records; ++i) {
-      if (i > 1) body += ",";
-      body += R"({"id_str": ")" + std::to_string(i) + R"(", "created_at": ")" +
-              twitter_date(boundary) + R"("})";
-    }
-    reply.set_content(body + "]", "application/json");
-  });
+  server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        std::string body = "[";
+        for (int i = 1; i <= records; ++i) {
+          if (i > 1) body += ",";
+          body += R"({"id_str": ")" + std::to_string(i) +
+                  R"(", "created_at": ")" + twitter_date(boundary) + R"("})";
+        }
+        reply.set_content(body + "]", "application/json");
+      });
   server.start();
   harness.options.base_url = server.url();
   const ResourceConfig resource = twitter_resource("statuses");
@@ -537,19 +537,20 @@ TEST_CASE("later windows overlap the previous poll", "[engine]") {
   CHECK(events[0].object_id == "3");
 }
 
-TEST_CASE("created and updated dates apart make UPDATED events once per "
-          "update",
-          "[engine]") {
+TEST_CASE(
+    "created and updated dates apart make UPDATED events once per "
+    "update",
+    "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
   const std::string created = "2026-01-01T00:00:00Z";
   std::string updated = "2026-01-02T03:00:00Z";
-  server.server().Get(".*", [&](const httplib::Request&,
-                                httplib::Response& reply) {
-    reply.set_content(R"([{"id": "7", "created": ")" + created +
-                          R"(", "updated": ")" + updated + R"("}])",
-                      "application/json");
-  });
+  server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        reply.set_content(R"([{"id": "7", "created": ")" + created +
+                              R"(", "updated": ")" + updated + R"("}])",
+                          "application/json");
+      });
   server.start();
   harness.options.base_url = server.url();
   const ResourceConfig resource = resource_from_json("tickets", R"({
@@ -582,11 +583,11 @@ TEST_CASE("created and updated dates apart make UPDATED events once per "
 TEST_CASE("filterByCurrentDate leaves future records for later", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
-  serve_body(server,
-             R"([{"id_str": "now", "created_at": ")" +
-                 twitter_date(harness.clock.now() - seconds(5)) +
-                 R"("}, {"id_str": "future", "created_at": ")" +
-                 twitter_date(harness.clock.now() + minutes(10)) + R"("}])");
+  serve_body(server, R"([{"id_str": "now", "created_at": ")" +
+                         twitter_date(harness.clock.now() - seconds(5)) +
+                         R"("}, {"id_str": "future", "created_at": ")" +
+                         twitter_date(harness.clock.now() + minutes(10)) +
+                         R"("}])");
   server.start();
   harness.options.base_url = server.url();
   ResourceConfig resource = twitter_resource("statuses");
@@ -628,8 +629,9 @@ TEST_CASE("the authorization header is sent but never logged", "[engine]") {
   });
   server.start();
   harness.options.base_url = server.url();
-  harness.options.authorization = "User s3cr3t-u, Organization s3cr3t-o, "
-                                  "Element s3cr3t-e";
+  harness.options.authorization =
+      "User s3cr3t-u, Organization s3cr3t-o, "
+      "Element s3cr3t-e";
 
   const PollResult result = harness.poll(twitter_resource("statuses"));
   CHECK_FALSE(result.ok);
@@ -694,12 +696,12 @@ TEST_CASE("records older than the key retention are not remembered",
           "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
-  serve_body(server, R"([{"id_str": "old", "created_at": ")" +
-                         twitter_date(harness.clock.now() -
-                                      std::chrono::hours(24 * 30)) +
-                         R"("}, {"id_str": "recent", "created_at": ")" +
-                         twitter_date(harness.clock.now() - minutes(60)) +
-                         R"("}])");
+  serve_body(
+      server,
+      R"([{"id_str": "old", "created_at": ")" +
+          twitter_date(harness.clock.now() - std::chrono::hours(24 * 30)) +
+          R"("}, {"id_str": "recent", "created_at": ")" +
+          twitter_date(harness.clock.now() - minutes(60)) + R"("}])");
   server.start();
   harness.options.base_url = server.url();
   const PollResult result = harness.poll(twitter_resource("statuses"));
@@ -741,12 +743,12 @@ TEST_CASE("a hub Date more than a day off is ignored", "[engine]") {
 namespace hubpoll {
 namespace {
 
-TEST_CASE("raw records keep their text unless they span lines",
-          "[engine]") {
+TEST_CASE("raw records keep their text unless they span lines", "[engine]") {
   Harness harness;
   testing::HttpTestServer server;
-  serve_body(server, "[{\"id_str\": \"1\",  \"x\" : 1},\n"
-                     " {\"id_str\": \"2\",\n  \"x\": \"a b\"}]");
+  serve_body(server,
+             "[{\"id_str\": \"1\",  \"x\" : 1},\n"
+             " {\"id_str\": \"2\",\n  \"x\": \"a b\"}]");
   server.start();
   harness.options.base_url = server.url();
   ResourceConfig resource = twitter_resource("statuses");

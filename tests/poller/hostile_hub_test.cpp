@@ -1,8 +1,7 @@
 // Polls against a local hub that misbehaves on purpose: every case must end
 // in a clear error naming the page, with nothing of the poll committed.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 
 #include "poller/engine.h"
 #include "support/http_test_server.h"
@@ -26,8 +25,8 @@ class FixedClock final : public Clock {
 class MemoryLogger final : public Logger {
  public:
   void write(LogLevel level, std::string_view message) override {
-    text += std::string(log_level_name(level)) + " " + std::string(message) +
-            "\n";
+    text +=
+        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
   }
   std::string text;
 };
@@ -46,9 +45,7 @@ struct Harness {
     REQUIRE(opened.ok());
     store = std::move(*opened);
     options.fetch.retry_backoff = milliseconds(1000);
-    options.wait = [this](milliseconds duration) {
-      waits.push_back(duration);
-    };
+    options.wait = [this](milliseconds duration) { waits.push_back(duration); };
   }
 
   PollResult poll() {
@@ -62,8 +59,8 @@ struct Harness {
   bool nothing_committed() {
     auto state = store->stream(StreamId{instance.instance_id, "statuses"});
     REQUIRE(state.ok());
-    auto due = store->due_notifications("stdout", clock.now() + seconds(60),
-                                        10);
+    auto due =
+        store->due_notifications("stdout", clock.now() + seconds(60), 10);
     REQUIRE(due.ok());
     return !state->watermark && due->empty();
   }
@@ -107,8 +104,7 @@ TEST_CASE("hostile hub: truncated JSON", "[hostile]") {
 
 TEST_CASE("hostile hub: an HTML error page with status 200", "[hostile]") {
   Harness harness;
-  serve(harness, "<html><body>Internal error</body></html>", 200,
-        "text/html");
+  serve(harness, "<html><body>Internal error</body></html>", 200, "text/html");
   check_fails_cleanly(harness, "invalid JSON at byte 0");
 }
 
@@ -155,8 +151,7 @@ TEST_CASE("hostile hub: a body above the size limit", "[hostile]") {
   harness.server.server().Get(".*", [](const httplib::Request&,
                                        httplib::Response& reply) {
     reply.set_chunked_content_provider(
-        "application/json",
-        [](std::size_t offset, httplib::DataSink& sink) {
+        "application/json", [](std::size_t offset, httplib::DataSink& sink) {
           static const std::string spaces(kChunk, ' ');
           if (offset >= kChunk * kChunks) {
             sink.done();
@@ -198,10 +193,10 @@ TEST_CASE("hostile hub: a body that stalls after 1 KB", "[hostile]") {
 
 TEST_CASE("hostile hub: a redirect to a file URL", "[hostile]") {
   Harness harness;
-  harness.server.server().Get(".*", [](const httplib::Request&,
-                                       httplib::Response& reply) {
-    reply.set_redirect("file:///etc/passwd");
-  });
+  harness.server.server().Get(
+      ".*", [](const httplib::Request&, httplib::Response& reply) {
+        reply.set_redirect("file:///etc/passwd");
+      });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK_THAT(result.error, Catch::StartsWith("page 1: refused a URL that is "
@@ -212,10 +207,10 @@ TEST_CASE("hostile hub: a redirect to a file URL", "[hostile]") {
 
 TEST_CASE("hostile hub: more than five redirects", "[hostile]") {
   Harness harness;
-  harness.server.server().Get(".*", [](const httplib::Request& request,
-                                       httplib::Response& reply) {
-    reply.set_redirect(request.path + "x");
-  });
+  harness.server.server().Get(
+      ".*", [](const httplib::Request& request, httplib::Response& reply) {
+        reply.set_redirect(request.path + "x");
+      });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK_THAT(result.error, Catch::Contains("redirects"));
@@ -224,11 +219,11 @@ TEST_CASE("hostile hub: more than five redirects", "[hostile]") {
 
 TEST_CASE("hostile hub: a 100 KB header line", "[hostile]") {
   Harness harness;
-  harness.server.server().Get(".*", [](const httplib::Request&,
-                                       httplib::Response& reply) {
-    reply.set_header("X-Padding", std::string(110 * 1024, 'a'));
-    reply.set_content("[]", "application/json");
-  });
+  harness.server.server().Get(
+      ".*", [](const httplib::Request&, httplib::Response& reply) {
+        reply.set_header("X-Padding", std::string(110 * 1024, 'a'));
+        reply.set_content("[]", "application/json");
+      });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK_THAT(result.error, Catch::StartsWith("page 1: "));
@@ -243,24 +238,24 @@ TEST_CASE("hostile hub: an empty body with 200", "[hostile]") {
 
 TEST_CASE("hostile hub: a 204", "[hostile]") {
   Harness harness;
-  harness.server.server().Get(".*", [](const httplib::Request&,
-                                       httplib::Response& reply) {
-    reply.status = 204;
-  });
+  harness.server.server().Get(
+      ".*", [](const httplib::Request&, httplib::Response& reply) {
+        reply.status = 204;
+      });
   check_fails_cleanly(harness, "HTTP 204");
 }
 
 TEST_CASE("5xx answers are retried with growing waits", "[fetch]") {
   Harness harness;
   std::atomic<int> requests{0};
-  harness.server.server().Get(".*", [&](const httplib::Request&,
-                                        httplib::Response& reply) {
-    if (++requests < 3) {
-      reply.status = 503;
-      return;
-    }
-    reply.set_content(R"([{"id": 1}])", "application/json");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        if (++requests < 3) {
+          reply.status = 503;
+          return;
+        }
+        reply.set_content(R"([{"id": 1}])", "application/json");
+      });
   const PollResult result = harness.poll();
   CHECK(result.ok);
   CHECK(requests == 3);
@@ -277,12 +272,12 @@ TEST_CASE("5xx answers are retried with growing waits", "[fetch]") {
 TEST_CASE("a 5xx on every attempt fails with its body", "[fetch]") {
   Harness harness;
   std::atomic<int> requests{0};
-  harness.server.server().Get(".*", [&](const httplib::Request&,
-                                        httplib::Response& reply) {
-    ++requests;
-    reply.status = 502;
-    reply.set_content("bad gateway", "text/plain");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        ++requests;
+        reply.status = 502;
+        reply.set_content("bad gateway", "text/plain");
+      });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK(requests == 3);
@@ -292,11 +287,11 @@ TEST_CASE("a 5xx on every attempt fails with its body", "[fetch]") {
 TEST_CASE("other 4xx answers are not retried", "[fetch]") {
   Harness harness;
   std::atomic<int> requests{0};
-  harness.server.server().Get(".*", [&](const httplib::Request&,
-                                        httplib::Response& reply) {
-    ++requests;
-    reply.status = 404;
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        ++requests;
+        reply.status = 404;
+      });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK(requests == 1);
@@ -307,8 +302,8 @@ TEST_CASE("refused connections are retried three times", "[fetch]") {
   Harness harness;
   harness.options.base_url =
       "http://127.0.0.1:" + std::to_string(testing::unused_port());
-  Poller poller(harness.instance, *harness.store, harness.clock,
-                harness.logger, harness.options);
+  Poller poller(harness.instance, *harness.store, harness.clock, harness.logger,
+                harness.options);
   const PollResult result = poller.poll(plain_resource());
   CHECK_FALSE(result.ok);
   CHECK(harness.waits.size() == 2);
@@ -329,16 +324,16 @@ TEST_CASE("429 waits as long as Retry-After says", "[fetch]") {
     INFO(test.name << ": " << test.value);
     Harness harness;
     std::atomic<int> requests{0};
-    harness.server.server().Get(".*", [&](const httplib::Request&,
-                                          httplib::Response& reply) {
-      if (++requests == 1) {
-        reply.status = 429;
-        reply.set_header("Date", "Fri, 02 Jan 2026 03:04:05 GMT");
-        reply.set_header(test.name, test.value);
-        return;
-      }
-      reply.set_content(R"([{"id": 1}])", "application/json");
-    });
+    harness.server.server().Get(
+        ".*", [&](const httplib::Request&, httplib::Response& reply) {
+          if (++requests == 1) {
+            reply.status = 429;
+            reply.set_header("Date", "Fri, 02 Jan 2026 03:04:05 GMT");
+            reply.set_header(test.name, test.value);
+            return;
+          }
+          reply.set_content(R"([{"id": 1}])", "application/json");
+        });
     const PollResult result = harness.poll();
     CHECK(result.ok);
     REQUIRE(harness.waits.size() == 1);
@@ -349,11 +344,11 @@ TEST_CASE("429 waits as long as Retry-After says", "[fetch]") {
 
 TEST_CASE("a 429 longer than max-wait skips the resource", "[fetch]") {
   Harness harness;
-  harness.server.server().Get(".*", [&](const httplib::Request&,
-                                        httplib::Response& reply) {
-    reply.status = 429;
-    reply.set_header("Retry-After", "900");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        reply.status = 429;
+        reply.set_header("Retry-After", "900");
+      });
   const PollResult result = harness.poll();
   CHECK_FALSE(result.ok);
   CHECK(result.rate_limited);
@@ -367,11 +362,11 @@ TEST_CASE("a 429 longer than max-wait skips the resource", "[fetch]") {
 
 TEST_CASE("a hub that keeps answering 429 is given up", "[fetch]") {
   Harness harness;
-  harness.server.server().Get(".*", [&](const httplib::Request&,
-                                        httplib::Response& reply) {
-    reply.status = 429;
-    reply.set_header("Retry-After", "not a number");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        reply.status = 429;
+        reply.set_header("Retry-After", "not a number");
+      });
   const PollResult result = harness.poll();
   CHECK(result.rate_limited);
   CHECK(harness.waits.size() == 5);
@@ -382,11 +377,11 @@ TEST_CASE("a hub that keeps answering 429 is given up", "[fetch]") {
 
 TEST_CASE("an epoch sent as Retry-After seconds is capped", "[fetch]") {
   Harness harness;
-  harness.server.server().Get(".*", [&](const httplib::Request&,
-                                        httplib::Response& reply) {
-    reply.status = 429;
-    reply.set_header("Retry-After", "1767323065");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request&, httplib::Response& reply) {
+        reply.status = 429;
+        reply.set_header("Retry-After", "1767323065");
+      });
   const PollResult result = harness.poll();
   CHECK(result.rate_limited);
   CHECK_THAT(result.error, Catch::Contains("for 3600.0 s"));
@@ -394,18 +389,18 @@ TEST_CASE("an epoch sent as Retry-After seconds is capped", "[fetch]") {
 
 TEST_CASE("an exhausted rate limit waits before the next page", "[fetch]") {
   Harness harness;
-  harness.server.server().Get(".*", [&](const httplib::Request& request,
-                                        httplib::Response& reply) {
-    if (!request.has_param("nextPage")) {
-      reply.set_header("elements-next-page-token", "2");
-      reply.set_header("x-rate-limit-remaining", "0");
-      // 15 s after the fixed clock's now.
-      reply.set_header("x-rate-limit-reset", "1767323060");
-      reply.set_content(R"([{"id": 1}])", "application/json");
-      return;
-    }
-    reply.set_content(R"([{"id": 2}])", "application/json");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request& request, httplib::Response& reply) {
+        if (!request.has_param("nextPage")) {
+          reply.set_header("elements-next-page-token", "2");
+          reply.set_header("x-rate-limit-remaining", "0");
+          // 15 s after the fixed clock's now.
+          reply.set_header("x-rate-limit-reset", "1767323060");
+          reply.set_content(R"([{"id": 1}])", "application/json");
+          return;
+        }
+        reply.set_content(R"([{"id": 2}])", "application/json");
+      });
   const PollResult result = harness.poll();
   CHECK(result.ok);
   CHECK(result.stats.emitted == 2);
@@ -421,11 +416,11 @@ TEST_CASE("compressed responses are accepted", "[fetch]") {
     body += (i ? ",{\"id\": " : "{\"id\": ") + std::to_string(i) + "}";
   }
   body += "]";
-  harness.server.server().Get(".*", [&](const httplib::Request& request,
-                                        httplib::Response& reply) {
-    accept_encoding = request.get_header_value("Accept-Encoding");
-    reply.set_content(body, "application/json");
-  });
+  harness.server.server().Get(
+      ".*", [&](const httplib::Request& request, httplib::Response& reply) {
+        accept_encoding = request.get_header_value("Accept-Encoding");
+        reply.set_content(body, "application/json");
+      });
   const PollResult result = harness.poll();
   CHECK(result.ok);
   CHECK(result.stats.emitted == 2000);

@@ -1,7 +1,6 @@
 #include "poller/record_scanner.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -41,8 +40,7 @@ ScanOutcome scan_in_pieces(const ScanSpec& spec, const std::string& body,
   ScanOutcome outcome;
   std::size_t offset = 0;
   const ChunkSource source = [&]() -> Result<std::string_view> {
-    const std::string_view chunk =
-        std::string_view(body).substr(offset, piece);
+    const std::string_view chunk = std::string_view(body).substr(offset, piece);
     offset += chunk.size();
     return chunk;
   };
@@ -98,9 +96,8 @@ TEST_CASE("ids that are not integers are problems", "[scanner]") {
   ScanSpec spec;
   spec.id_path = "id";
   const auto outcome = scan(
-      spec,
-      R"([{"id": 1e300}, {"id": -0}, {"id": 1.5}, {"id": null},)"
-      R"( {"id": true}, {"id": {"a": 1}}, {"id": [1]}, {"other": 1}])");
+      spec, R"([{"id": 1e300}, {"id": -0}, {"id": 1.5}, {"id": null},)"
+            R"( {"id": true}, {"id": {"a": 1}}, {"id": [1]}, {"other": 1}])");
   REQUIRE(outcome.status.ok());
   REQUIRE(outcome.records.size() == 8);
   for (const Captured& record : outcome.records) {
@@ -131,10 +128,10 @@ TEST_CASE("dotted paths reach nested members only", "[scanner]") {
   ScanSpec spec;
   spec.id_path = "user.id";
   spec.value_paths = {"user.created_at"};
-  const auto outcome = scan(
-      spec,
-      R"([{"id": 9, "user": {"id": 5, "created_at": "u", "x": {"id": 6}},)"
-      R"( "list": [{"user": {"id": 7}}]}])");
+  const auto outcome =
+      scan(spec,
+           R"([{"id": 9, "user": {"id": 5, "created_at": "u", "x": {"id": 6}},)"
+           R"( "list": [{"user": {"id": 7}}]}])");
   REQUIRE(outcome.status.ok());
   REQUIRE(outcome.records.size() == 1);
   CHECK(outcome.records[0].id == "5");
@@ -220,8 +217,7 @@ TEST_CASE("invalid UTF-8 in a string is an error", "[scanner]") {
 }
 
 TEST_CASE("deep nesting is an error, not a crash", "[scanner]") {
-  const std::string body =
-      std::string(100000, '[') + std::string(100000, ']');
+  const std::string body = std::string(100000, '[') + std::string(100000, ']');
   const auto outcome = scan(twitter_spec(), body);
   REQUIRE_FALSE(outcome.status.ok());
   CHECK(outcome.status.error().message ==
@@ -229,9 +225,9 @@ TEST_CASE("deep nesting is an error, not a crash", "[scanner]") {
 }
 
 TEST_CASE("nesting up to the limit is scanned", "[scanner]") {
-  const std::string record = "{\"id_str\": \"1\", \"deep\": " +
-                             std::string(509, '[') + std::string(509, ']') +
-                             "}";
+  const std::string record =
+      "{\"id_str\": \"1\", \"deep\": " + std::string(509, '[') +
+      std::string(509, ']') + "}";
   const auto outcome = scan(twitter_spec(), "[" + record + "]");
   REQUIRE(outcome.status.ok());
   REQUIRE(outcome.records.size() == 1);
@@ -251,8 +247,8 @@ TEST_CASE("non-object elements are records with a problem", "[scanner]") {
 }
 
 TEST_CASE("chunk boundaries do not change what is scanned", "[scanner]") {
-  const std::string body = testing::read_file(testing::fixtures_dir() +
-                                              "/search_tweets.json");
+  const std::string body =
+      testing::read_file(testing::fixtures_dir() + "/search_tweets.json");
   const auto whole = scan(twitter_spec(), body);
   REQUIRE(whole.status.ok());
   REQUIRE(whole.records.size() > 10);
@@ -279,11 +275,11 @@ TEST_CASE("errors from the source stop the scan", "[scanner]") {
     return make_error(ErrorKind::kTimeout, "stalled");
   };
   std::size_t records = 0;
-  Status status = scan_records(twitter_spec(), source,
-                               [&](const ScannedRecord&) {
-                                 ++records;
-                                 return Status();
-                               });
+  Status status =
+      scan_records(twitter_spec(), source, [&](const ScannedRecord&) {
+        ++records;
+        return Status();
+      });
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().kind == ErrorKind::kTimeout);
   CHECK(status.error().message == "stalled");
@@ -292,12 +288,12 @@ TEST_CASE("errors from the source stop the scan", "[scanner]") {
 
 TEST_CASE("an error from the callback stops the scan", "[scanner]") {
   std::size_t records = 0;
-  Status status = scan_records(
-      twitter_spec(), R"([{"id_str": "1"}, {"id_str": "2"}])",
-      [&](const ScannedRecord&) {
-        ++records;
-        return Status(make_error(ErrorKind::kStore, "disk full"));
-      });
+  Status status =
+      scan_records(twitter_spec(), R"([{"id_str": "1"}, {"id_str": "2"}])",
+                   [&](const ScannedRecord&) {
+                     ++records;
+                     return Status(make_error(ErrorKind::kStore, "disk full"));
+                   });
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().message == "disk full");
   CHECK(records == 1);

@@ -1,11 +1,10 @@
 #include "poller/url_template.h"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
-
-#include <catch2/catch.hpp>
 
 #include "fuzz/fuzz_entries.h"
 
@@ -146,9 +145,9 @@ TEST_CASE("an empty date pattern in a placeholder is an error",
     INFO(text);
     auto compiled = UrlTemplate::compile(text);
     REQUIRE_FALSE(compiled.ok());
-    CHECK_THAT(compiled.error().message,
-               Catch::Contains("empty date pattern") &&
-                   Catch::Contains("column 6"));
+    CHECK_THAT(
+        compiled.error().message,
+        Catch::Contains("empty date pattern") && Catch::Contains("column 6"));
   }
 }
 

@@ -490,9 +490,9 @@ TEST_CASE("deep nesting is an error at its position", "[validate]") {
         "deep-instance.json", "{\"tags\": " + nested_arrays(100000) + "}");
     const CommandOutput config_output =
         run_hubpoll("validate --config " + pollers);
-    const CommandOutput instance_output = run_hubpoll(
-        "validate --config " + kSourceDir + "/config/pollers.json" +
-        " --instance " + instance);
+    const CommandOutput instance_output =
+        run_hubpoll("validate --config " + kSourceDir + "/config/pollers.json" +
+                    " --instance " + instance);
     std::filesystem::remove(pollers);
     std::filesystem::remove(instance);
     CHECK(config_output.exit_code == 1);
@@ -593,8 +593,8 @@ TEST_CASE("short legacy line asks for 9 fields", "[validate]") {
 }
 
 TEST_CASE("probe hint quotes an unparsed value", "[validate]") {
-  const ValidationReport report = probe_page(
-      R"([{"id_str": "1", "created_at": "sometime"}])", "id_str");
+  const ValidationReport report =
+      probe_page(R"([{"id_str": "1", "created_at": "sometime"}])", "id_str");
   INFO(describe(report));
   REQUIRE(report.error_count() == 1);
   const std::string& hint = report.diagnostics[0].hint;
@@ -627,8 +627,7 @@ TEST_CASE("duplicate keys name both lines", "[validate]") {
   INFO(describe(report));
   REQUIRE(report.error_count() == 1);
   const Diagnostic& d = report.diagnostics[0];
-  CHECK(d.message ==
-        "duplicate key \"statuses\", first at line 2, column 3");
+  CHECK(d.message == "duplicate key \"statuses\", first at line 2, column 3");
   CHECK(d.line == 3);
   CHECK(d.column == 3);
 }

@@ -1,11 +1,10 @@
 #include "poller/zone.h"
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <ctime>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace hubpoll {
 namespace {

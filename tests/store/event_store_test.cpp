@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <thread>
 
 #include "store/sqlite.h"
@@ -86,15 +85,17 @@ TEST_CASE("a version 1 store is migrated in place", "[store]") {
   {
     auto store = open_store(dir);
     auto stream = store->stream(StreamId{"i", "statuses"});
-    REQUIRE(store->commit_poll(commit_with_events(stream->stream_key, 3,
-                                                  at_hour(1)))
-                .ok());
+    REQUIRE(
+        store
+            ->commit_poll(commit_with_events(stream->stream_key, 3, at_hour(1)))
+            .ok());
   }
   {
     auto database = sqlite::Database::open(dir.file("events.db"));
     REQUIRE(database.ok());
-    REQUIRE(database->execute("DROP INDEX notifications_pending; "
-                              "PRAGMA user_version = 1")
+    REQUIRE(database
+                ->execute("DROP INDEX notifications_pending; "
+                          "PRAGMA user_version = 1")
                 .ok());
   }
   auto store = open_store(dir);
@@ -116,8 +117,8 @@ TEST_CASE("reopening a store keeps its data", "[store]") {
     auto stream = store->stream(StreamId{"i", "statuses"});
     REQUIRE(stream.ok());
     stream_key = stream->stream_key;
-    REQUIRE(store->commit_poll(commit_with_events(stream_key, 2, at_hour(1)))
-                .ok());
+    REQUIRE(
+        store->commit_poll(commit_with_events(stream_key, 2, at_hour(1))).ok());
   }
   auto store = open_store(dir);
   auto stream = store->stream(StreamId{"i", "statuses"});
@@ -260,8 +261,7 @@ TEST_CASE("notifications hold at most the configured number of events",
   CHECK(store->due_notifications("webhook", at_hour(1), 100)->empty());
 }
 
-TEST_CASE("a stream waits while its oldest notification waits",
-          "[store]") {
+TEST_CASE("a stream waits while its oldest notification waits", "[store]") {
   testing::TempDir dir;
   auto store = open_store(dir);
   const std::int64_t first = store->stream(StreamId{"i", "a"})->stream_key;
@@ -279,8 +279,9 @@ TEST_CASE("a stream waits while its oldest notification waits",
   CHECK((*due)[2].resource == "b");
 
   // A head waiting for a retry holds back its stream only.
-  REQUIRE(store->mark_failed((*due)[0].sequence, at_hour(1), 503, "HTTP 503",
-                             at_hour(2))
+  REQUIRE(store
+              ->mark_failed((*due)[0].sequence, at_hour(1), 503, "HTTP 503",
+                            at_hour(2))
               .ok());
   auto waiting = store->due_notifications("stdout", at_hour(1), 100);
   REQUIRE(waiting->size() == 1);
@@ -294,8 +295,7 @@ TEST_CASE("a stream waits while its oldest notification waits",
   CHECK(limited->size() == 2);
 }
 
-TEST_CASE("dead notifications stop blocking and can be re-queued",
-          "[store]") {
+TEST_CASE("dead notifications stop blocking and can be re-queued", "[store]") {
   testing::TempDir dir;
   auto store = open_store(dir);
   const std::int64_t key = store->stream(StreamId{"i", "r"})->stream_key;
@@ -304,8 +304,9 @@ TEST_CASE("dead notifications stop blocking and can be re-queued",
   REQUIRE(store->commit_poll(commit).ok());
   auto head = store->due_notifications("webhook", at_hour(1), 1);
   REQUIRE(head->size() == 1);
-  REQUIRE(store->mark_failed(head->front().sequence, at_hour(1), 400,
-                             "HTTP 400 from receiver: bad", std::nullopt)
+  REQUIRE(store
+              ->mark_failed(head->front().sequence, at_hour(1), 400,
+                            "HTTP 400 from receiver: bad", std::nullopt)
               .ok());
   auto state = store->notification_state(head->front().notification_id);
   REQUIRE(state.ok());
@@ -337,9 +338,9 @@ TEST_CASE("delivered notifications are no longer due", "[store]") {
   auto remaining = store->due_notifications("stdout", at_hour(1), 100);
   REQUIRE(remaining->size() == 1);
   CHECK(remaining->front().sequence == due->back().sequence);
-  REQUIRE(store->mark_all_delivered({remaining->front().sequence}, at_hour(1),
-                                    0)
-              .ok());
+  REQUIRE(
+      store->mark_all_delivered({remaining->front().sequence}, at_hour(1), 0)
+          .ok());
   CHECK(store->due_notifications("stdout", at_hour(1), 100)->empty());
   CHECK(store->notification_state(due->back().notification_id)->state ==
         "delivered");
@@ -406,9 +407,9 @@ TEST_CASE("a second writer lock names the holder", "[store]") {
   auto second = acquire_writer_lock(path);
   REQUIRE_FALSE(second.ok());
   CHECK(second.error().kind == ErrorKind::kLocked);
-  CHECK_THAT(second.error().message,
-             Catch::Contains("locked by process " +
-                             std::to_string(::getpid())));
+  CHECK_THAT(
+      second.error().message,
+      Catch::Contains("locked by process " + std::to_string(::getpid())));
   first->reset();
   CHECK(acquire_writer_lock(path).ok());
 }

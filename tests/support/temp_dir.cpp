@@ -1,7 +1,6 @@
 #include "support/temp_dir.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +12,7 @@ namespace hubpoll::testing {
 
 TempDir::TempDir() {
   std::string pattern =
-      (std::filesystem::temp_directory_path() / "hubpoll-test-XXXXXX")
-          .string();
+      (std::filesystem::temp_directory_path() / "hubpoll-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed for " + pattern);
   }
