@@ -13,6 +13,7 @@
 #include <set>
 
 #include "store/sqlite.h"
+#include "support/fakes.h"
 #include "support/http_test_server.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -21,25 +22,6 @@ namespace hubpoll {
 namespace {
 
 using std::chrono::seconds;
-
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(Instant now) : now_(now) {}
-  Instant now() const override { return now_; }
-  void advance(std::chrono::milliseconds by) { now_ += by; }
-
- private:
-  Instant now_;
-};
-
-class MemoryLogger final : public Logger {
- public:
-  void write(LogLevel level, std::string_view message) override {
-    text +=
-        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
-  }
-  std::string text;
-};
 
 // One request as the receiver saw it.
 struct Received {
@@ -132,8 +114,8 @@ struct Harness {
   }
 
   testing::TempDir dir;
-  FixedClock clock;
-  MemoryLogger logger;
+  testing::ManualClock clock;
+  testing::MemoryLogger logger;
   InstanceConfig instance;
   DeliveryOptions options;
   std::unique_ptr<EventStore> store;
@@ -216,7 +198,7 @@ TEST_CASE("signatures verify over the exact body bytes", "[delivery]") {
         "sha256=" + hmac_base64(received[0].body, "sig-key-4711"));
   CHECK(sign_webhook_body(received[0].body, "sig-key-4711") ==
         received[0].signature);
-  CHECK_THAT(harness.logger.text, !Catch::Contains("sig-key-4711"));
+  CHECK_THAT(harness.logger.text(), !Catch::Contains("sig-key-4711"));
 }
 
 TEST_CASE("no signature header without a key", "[delivery]") {
@@ -257,7 +239,7 @@ TEST_CASE("failed deliveries retry with the same notification id",
     CHECK(request.notification_id == received[0].notification_id);
     CHECK(request.body == received[0].body);
   }
-  CHECK_THAT(harness.logger.text,
+  CHECK_THAT(harness.logger.text(),
              Catch::Contains("HTTP 503 from 127.0.0.1") &&
                  Catch::Contains("(attempt 1, retrying in 4 s)"));
 }

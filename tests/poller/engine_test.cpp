@@ -8,6 +8,7 @@
 #include <set>
 
 #include "sandbox/sandbox.h"
+#include "support/fakes.h"
 #include "support/http_test_server.h"
 #include "support/temp_dir.h"
 
@@ -16,36 +17,6 @@ namespace {
 
 using std::chrono::minutes;
 using std::chrono::seconds;
-
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(Instant now) : now_(now) {}
-  Instant now() const override { return now_; }
-  void advance(std::chrono::milliseconds by) { now_ += by; }
-
- private:
-  Instant now_;
-};
-
-class MemoryLogger final : public Logger {
- public:
-  void write(LogLevel level, std::string_view message) override {
-    lines.push_back(std::string(log_level_name(level)) + " " +
-                    std::string(message));
-  }
-  std::string all() const {
-    std::string text;
-    for (const std::string& line : lines) text += line + "\n";
-    return text;
-  }
-  std::vector<std::string> lines;
-};
-
-Instant parse_instant(const char* text) {
-  Instant instant;
-  REQUIRE(parse_iso8601(text, instant));
-  return instant;
-}
 
 // Formats an instant in Twitter's created_at format.
 std::string twitter_date(Instant instant) {
@@ -88,7 +59,7 @@ ResourceConfig twitter_resource(const std::string& name) {
 
 // A store, clock, logger and poller wired together for one test.
 struct Harness {
-  explicit Harness(Instant now = parse_instant("2026-01-02T03:04:05Z"))
+  explicit Harness(Instant now = testing::parse_instant("2026-01-02T03:04:05Z"))
       : clock(now) {
     auto opened = EventStore::open(dir.file("events.db"));
     REQUIRE(opened.ok());
@@ -131,8 +102,8 @@ struct Harness {
   }
 
   testing::TempDir dir;
-  FixedClock clock;
-  MemoryLogger logger;
+  testing::ManualClock clock;
+  testing::MemoryLogger logger;
   InstanceConfig instance;
   std::unique_ptr<EventStore> store;
   PollOptions options;
@@ -328,7 +299,7 @@ TEST_CASE("invalid records are rejected and the rest still emitted",
   CHECK_THAT(reason, Catch::Contains("value '2019-07-13 02:27'"));
   CHECK_THAT(reason,
              Catch::Contains("date pattern 'EEE MMM dd HH:mm:ss Z yyyy'"));
-  const std::string log = harness.logger.all();
+  const std::string log = harness.logger.text();
   CHECK_THAT(log, Catch::Contains("statuses: rejected 2 record(s); first: "
                                   "page 1 record 2: created_at"));
   CHECK(harness.stream("statuses").last_stats.last_reject_reason == reason);
@@ -499,9 +470,9 @@ TEST_CASE("the server's Date header sets the poll start", "[engine]") {
 
   const PollResult result = harness.poll(twitter_resource("statuses"));
   REQUIRE(result.ok);
-  CHECK(result.poll_start == parse_instant("2026-01-02T03:10:00Z"));
+  CHECK(result.poll_start == testing::parse_instant("2026-01-02T03:10:00Z"));
   CHECK(*harness.stream("statuses").watermark ==
-        parse_instant("2026-01-02T03:10:00Z"));
+        testing::parse_instant("2026-01-02T03:10:00Z"));
 }
 
 TEST_CASE("later windows overlap the previous poll", "[engine]") {
@@ -565,7 +536,7 @@ TEST_CASE(
   auto events = harness.pending_events();
   REQUIRE(events.size() == 1);
   CHECK(events[0].event_type == "UPDATED");
-  CHECK(events[0].date == parse_instant("2026-01-02T03:00:00Z"));
+  CHECK(events[0].date == testing::parse_instant("2026-01-02T03:00:00Z"));
   harness.mark_all_delivered();
 
   harness.clock.advance(minutes(1));
@@ -577,7 +548,7 @@ TEST_CASE(
   events = harness.pending_events();
   REQUIRE(events.size() == 1);
   CHECK(events[0].event_type == "UPDATED");
-  CHECK(events[0].date == parse_instant("2026-01-02T03:05:00Z"));
+  CHECK(events[0].date == testing::parse_instant("2026-01-02T03:05:00Z"));
 }
 
 TEST_CASE("filterByCurrentDate leaves future records for later", "[engine]") {
@@ -636,7 +607,7 @@ TEST_CASE("the authorization header is sent but never logged", "[engine]") {
   const PollResult result = harness.poll(twitter_resource("statuses"));
   CHECK_FALSE(result.ok);
   CHECK(received == harness.options.authorization);
-  CHECK_THAT(harness.logger.all(), !Catch::Contains("s3cr3t"));
+  CHECK_THAT(harness.logger.text(), !Catch::Contains("s3cr3t"));
   CHECK_THAT(result.error, !Catch::Contains("s3cr3t"));
 }
 
@@ -732,7 +703,7 @@ TEST_CASE("a hub Date more than a day off is ignored", "[engine]") {
     const PollResult result = harness.poll(twitter_resource("statuses"));
     REQUIRE(result.ok);
     CHECK(result.poll_start == harness.clock.now());
-    CHECK_THAT(harness.logger.all(),
+    CHECK_THAT(harness.logger.text(),
                Catch::Contains("ignoring the hub's Date"));
   }
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "poller/engine.h"
+#include "support/fakes.h"
 #include "support/http_test_server.h"
 #include "support/temp_dir.h"
 
@@ -12,24 +13,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-class FixedClock final : public Clock {
- public:
-  Instant now() const override {
-    Instant instant;
-    parse_iso8601("2026-01-02T03:04:05Z", instant);
-    return instant;
-  }
-};
-
-class MemoryLogger final : public Logger {
- public:
-  void write(LogLevel level, std::string_view message) override {
-    text +=
-        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
-  }
-  std::string text;
-};
 
 // A resource without dates, so every record with an id becomes an event.
 ResourceConfig plain_resource() {
@@ -67,8 +50,8 @@ struct Harness {
 
   testing::TempDir dir;
   testing::HttpTestServer server;
-  FixedClock clock;
-  MemoryLogger logger;
+  testing::ManualClock clock{testing::parse_instant("2026-01-02T03:04:05Z")};
+  testing::MemoryLogger logger;
   InstanceConfig instance;
   PollOptions options;
   std::unique_ptr<EventStore> store;
@@ -91,7 +74,7 @@ void check_fails_cleanly(Harness& harness, const std::string& message) {
   CHECK_THAT(result.error, Catch::StartsWith("page 1: "));
   CHECK_THAT(result.error, Catch::Contains(message));
   CHECK(harness.nothing_committed());
-  CHECK_THAT(harness.logger.text,
+  CHECK_THAT(harness.logger.text(),
              Catch::Contains("statuses: poll failed, nothing committed: "
                              "page 1: "));
 }
@@ -264,7 +247,7 @@ TEST_CASE("5xx answers are retried with growing waits", "[fetch]") {
   CHECK(harness.waits[0] < milliseconds(1500));
   CHECK(harness.waits[1] >= milliseconds(1000));
   CHECK(harness.waits[1] < milliseconds(3000));
-  CHECK_THAT(harness.logger.text,
+  CHECK_THAT(harness.logger.text(),
              Catch::Contains("statuses page 1: HTTP 503 from 127.0.0.1") &&
                  Catch::Contains("(attempt 1 of 3, retrying in "));
 }
@@ -338,7 +321,7 @@ TEST_CASE("429 waits as long as Retry-After says", "[fetch]") {
     CHECK(result.ok);
     REQUIRE(harness.waits.size() == 1);
     CHECK(harness.waits[0] == test.expected);
-    CHECK_THAT(harness.logger.text, Catch::Contains("rate-limited by"));
+    CHECK_THAT(harness.logger.text(), Catch::Contains("rate-limited by"));
   }
 }
 
@@ -356,7 +339,7 @@ TEST_CASE("a 429 longer than max-wait skips the resource", "[fetch]") {
   CHECK_THAT(result.error,
              Catch::Contains("for 900.0 s, longer than --max-wait 60 s; "
                              "skipped until the next cycle"));
-  CHECK_THAT(harness.logger.text, !Catch::Contains("poll failed"));
+  CHECK_THAT(harness.logger.text(), !Catch::Contains("poll failed"));
   CHECK(harness.nothing_committed());
 }
 

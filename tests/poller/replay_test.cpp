@@ -13,6 +13,7 @@
 #include "poller/event.h"
 #include "support/http_test_server.h"
 #include "support/process.h"
+#include "support/fakes.h"
 #include "support/temp_dir.h"
 
 namespace hubpoll {
@@ -20,30 +21,6 @@ namespace {
 
 using std::chrono::minutes;
 using std::chrono::seconds;
-
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(Instant now) : now_(now) {}
-  Instant now() const override { return now_; }
-
- private:
-  Instant now_;
-};
-
-class MemoryLogger final : public Logger {
- public:
-  void write(LogLevel level, std::string_view message) override {
-    text +=
-        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
-  }
-  std::string text;
-};
-
-Instant parse_instant(const char* text) {
-  Instant instant;
-  REQUIRE(parse_iso8601(text, instant));
-  return instant;
-}
 
 // 2026-01-02T03:00:00Z, the poll that stored every event.
 const Instant kPollStart{std::chrono::milliseconds(1767322800000)};
@@ -64,7 +41,7 @@ std::vector<Event> make_events(const std::string& resource, int count) {
     event.instance_id = "hubpoll";
     event.object_id = resource + "-" + std::to_string(i);
     event.event_type = "CREATED";
-    event.date = parse_instant("2026-01-02T01:00:00Z") + minutes(i);
+    event.date = testing::parse_instant("2026-01-02T01:00:00Z") + minutes(i);
     event.poll_date = kPollStart;
     event.raw =
         "{\"id\":\"" + event.object_id + "\",\"n\":" + std::to_string(i) + "}";
@@ -132,8 +109,8 @@ struct ReplayStore {
   }
 
   testing::TempDir dir;
-  FixedClock clock;
-  MemoryLogger logger;
+  testing::ManualClock clock;
+  testing::MemoryLogger logger;
   InstanceConfig instance;
   std::unique_ptr<EventStore> store;
   std::vector<Event> statuses;
@@ -176,8 +153,8 @@ TEST_CASE("replay selects by date, resource and event id", "[replay]") {
   ReplayStore fixture;
   SECTION("event dates in [since, until)") {
     ReplayOptions options;
-    options.query.since = parse_instant("2026-01-02T01:05:00Z");
-    options.query.until = parse_instant("2026-01-02T01:07:00Z");
+    options.query.since = testing::parse_instant("2026-01-02T01:05:00Z");
+    options.query.until = testing::parse_instant("2026-01-02T01:07:00Z");
     options.resources = {"statuses"};
     const auto lines = fixture.replay_lines(options);
     REQUIRE(lines.size() == 2);

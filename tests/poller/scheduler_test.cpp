@@ -7,6 +7,7 @@
 #include <set>
 
 #include "poller/engine.h"
+#include "support/fakes.h"
 #include "support/http_test_server.h"
 #include "support/temp_dir.h"
 
@@ -85,23 +86,6 @@ class FakeTime final : public Clock, public Alarm {
   Instant now_;
   std::multiset<Instant> waiting_;
   bool cancelled_ = false;
-};
-
-class MemoryLogger final : public Logger {
- public:
-  void write(LogLevel level, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    text_ +=
-        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
-  }
-  std::string text() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return text_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::string text_;
 };
 
 Instant parse_instant(const char* text) {
@@ -188,7 +172,7 @@ TEST_CASE("next planned time stays on the grid", "[scheduler]") {
 TEST_CASE("scheduler staggers the first polls", "[scheduler]") {
   const Instant start = parse_instant("2026-01-02T03:00:00Z");
   FakeTime time(start);
-  MemoryLogger logger;
+  testing::MemoryLogger logger;
   RunLog log;
   Scheduler scheduler(recording_jobs(3, log, time, milliseconds(0)),
                       minutes(15), start, time, time, logger);
@@ -212,7 +196,7 @@ TEST_CASE("scheduler staggers the first polls", "[scheduler]") {
 TEST_CASE("scheduler does not drift over ten hours", "[scheduler]") {
   const Instant start = parse_instant("2026-01-02T03:00:00Z");
   FakeTime time(start);
-  MemoryLogger logger;
+  testing::MemoryLogger logger;
   RunLog log;
   // Every poll takes 7 s; scheduling from its end would drift 7 s a poll.
   Scheduler scheduler(recording_jobs(3, log, time, seconds(7)), minutes(15),
@@ -241,7 +225,7 @@ TEST_CASE("scheduler does not drift over ten hours", "[scheduler]") {
 TEST_CASE("scheduler skips slots a long poll overran", "[scheduler]") {
   const Instant start = parse_instant("2026-01-02T03:00:00Z");
   FakeTime time(start);
-  MemoryLogger logger;
+  testing::MemoryLogger logger;
   RunLog log;
   std::vector<ScheduledJob> jobs;
   jobs.push_back(ScheduledJob{"statuses", [&](Instant planned) {
@@ -357,7 +341,7 @@ TEST_CASE("slow resource delays only itself", "[scheduler]") {
   SlowHub hub;
   const Instant start = parse_instant("2026-01-02T03:00:00Z");
   FakeTime time(start);
-  MemoryLogger logger;
+  testing::MemoryLogger logger;
   PollingJob slow(dir.file("s.db"), hub.url(), time, logger,
                   plain_resource("slow"));
   PollingJob fast(dir.file("s.db"), hub.url(), time, logger,
@@ -393,7 +377,7 @@ TEST_CASE("stop mid-poll keeps store consistent", "[scheduler]") {
   SlowHub hub;
   const Instant start = parse_instant("2026-01-02T03:00:00Z");
   FakeTime time(start);
-  MemoryLogger logger;
+  testing::MemoryLogger logger;
   PollingJob slow(dir.file("s.db"), hub.url(), time, logger,
                   plain_resource("slow"));
   {
