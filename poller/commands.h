@@ -41,6 +41,11 @@ struct RunOptions {
 // reloading the configuration on SIGHUP.
 int run_command(const RunOptions& options, Logger& logger);
 
+// Returns whether the store file exists, logging an error naming it when
+// not. Commands that only read or deliver check it first, because opening a
+// missing store would create an empty one.
+bool store_exists(const std::string& store_path, Logger& logger);
+
 // Options of `hubpoll deliver`.
 struct DeliverOptions {
   std::string instance_path;

@@ -1,5 +1,3 @@
-#include <sys/stat.h>
-
 #include <cstdio>
 
 #include "poller/cli.h"
@@ -39,11 +37,6 @@ Result<ReplayOptions> replay_options(const ReplayCommandOptions& options) {
   replay.progress_every =
       static_cast<std::size_t>(std::max(0, options.progress_every));
   return replay;
-}
-
-bool file_exists(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0;
 }
 
 // Queues the replay and, when no other process holds the store, delivers
@@ -118,11 +111,7 @@ int replay_command(const ReplayCommandOptions& options, Logger& logger) {
         "instance configuration (--instance)");
     return kExitUsage;
   }
-  if (!file_exists(options.store_path)) {
-    logger.error("store " + options.store_path +
-                 " not found: pass --store with the file `hubpoll run` uses");
-    return kExitUsage;
-  }
+  if (!store_exists(options.store_path, logger)) return kExitUsage;
 
   if (options.sink == "webhook") {
     return replay_to_webhook(*replay, instance, options, logger);

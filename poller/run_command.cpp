@@ -556,6 +556,14 @@ int run_command(const RunOptions& options, Logger& logger) {
   return run_daemon(plan, poll_options, **store, shared, *signals);
 }
 
+bool store_exists(const std::string& store_path, Logger& logger) {
+  std::error_code error;
+  if (std::filesystem::exists(store_path, error)) return true;
+  logger.error("store " + store_path +
+               " not found: pass --store with the file `hubpoll run` uses");
+  return false;
+}
+
 int deliver_command(const DeliverOptions& options, Logger& logger) {
   InstanceConfig instance;
   if (!options.instance_path.empty()) {
@@ -567,12 +575,7 @@ int deliver_command(const DeliverOptions& options, Logger& logger) {
     instance = std::move(*loaded);
   }
   // Checked first, because opening a missing store would create it.
-  std::error_code missing;
-  if (!std::filesystem::exists(options.store_path, missing)) {
-    logger.error("store " + options.store_path +
-                 " not found: pass --store with the file `hubpoll run` uses");
-    return kExitUsage;
-  }
+  if (!store_exists(options.store_path, logger)) return kExitUsage;
   auto lock = acquire_writer_lock(options.store_path);
   if (!lock) {
     logger.error(lock.error().message);

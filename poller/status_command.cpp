@@ -1,5 +1,3 @@
-#include <sys/stat.h>
-
 #include <cstdio>
 
 #include "poller/cli.h"
@@ -21,12 +19,7 @@ int status_command(const StatusCommandOptions& options, Logger& logger) {
     instance = std::move(*loaded);
   }
   // Checked first, because opening a missing store would create it.
-  struct stat info {};
-  if (::stat(options.store_path.c_str(), &info) != 0) {
-    logger.error("store " + options.store_path +
-                 " not found: pass --store with the file `hubpoll run` uses");
-    return kExitUsage;
-  }
+  if (!store_exists(options.store_path, logger)) return kExitUsage;
   // No writer lock: a running daemon holds it, and SQLite's WAL mode lets
   // this connection read while the daemon writes.
   // NOTE: EventStore::open opens the file read-write and checks the schema
