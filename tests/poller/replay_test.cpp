@@ -11,9 +11,9 @@
 #include "poller/cli.h"
 #include "poller/delivery.h"
 #include "poller/event.h"
+#include "support/fakes.h"
 #include "support/http_test_server.h"
 #include "support/process.h"
-#include "support/fakes.h"
 #include "support/temp_dir.h"
 
 namespace hubpoll {

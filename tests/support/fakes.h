@@ -2,9 +2,8 @@
 // read what was logged.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,8 +30,8 @@ class MemoryLogger final : public Logger {
  public:
   void write(LogLevel level, std::string_view message) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    text_ += std::string(log_level_name(level)) + " " + std::string(message) +
-             "\n";
+    text_ +=
+        std::string(log_level_name(level)) + " " + std::string(message) + "\n";
   }
 
   std::string text() const {
