@@ -8,7 +8,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,      // a resource or a delivery failed
   kExitUsage = 2,        // usage or configuration error
-  kExitStoreLocked = 75  // another run holds the store (EX_TEMPFAIL)
+  kExitStoreLocked = 75  // another run has locked the store (EX_TEMPFAIL)
 };
 
 // Parses the arguments, runs the command and returns the exit code. Data

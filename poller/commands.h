@@ -27,7 +27,7 @@ struct RunOptions {
   int retention_days = 7;
   int keep_events_days = 90;
   int max_backoff = 3600;             // seconds
-  int max_wait_seconds = 60;          // longest rate-limit pause waited out
+  int max_wait_seconds = 60;          // maximum rate-limit pause waited out
   int request_timeout_seconds = 120;  // whole request, body included
   int max_body_mib = 256;             // larger page bodies fail the poll
   // Prometheus text file rewritten after each poll; empty writes none.

@@ -21,7 +21,8 @@ struct DateField {
   Zone zone;
 };
 
-// How one resource is polled: one entry of the poller configuration.
+// The polling settings of one resource: one entry of the poller
+// configuration.
 struct ResourceConfig {
   std::string name;
   UrlTemplate url;
@@ -33,7 +34,7 @@ struct ResourceConfig {
   std::chrono::seconds created_check_tolerance{10};
   int page_size = 200;
   std::chrono::seconds poll_delay{0};
-  // Member of an object body that holds the records. Empty: the body itself
+  // Member of an object body that contains the records. Empty: the body itself
   // when it is an array, else its only array member.
   std::string records_field;
 };

@@ -29,7 +29,7 @@ struct FetchPolicy {
   std::chrono::seconds max_wait{60};
 };
 
-// The longest rate-limit pause taken from a header. A longer value, such as
+// The maximum rate-limit pause taken from a header. A longer value, such as
 // an epoch timestamp sent in Retry-After's seconds form, is capped to this.
 inline constexpr std::chrono::seconds kMaxRateLimitPause{3600};
 

@@ -21,7 +21,7 @@ std::vector<std::string> split_path(const std::string& path) {
 
 // A RapidJSON input stream over chunks from a ChunkSource. Bytes from the
 // mark onward are retained so that a record's raw text can be cut out when
-// it ends; bytes before the mark and the read position are dropped on
+// it ends. Bytes before both the mark and the read position are dropped on
 // refill, which bounds memory by the largest record.
 class ChunkStream {
  public:

@@ -13,7 +13,7 @@
 
 namespace hubpoll {
 
-// What to extract. Paths are dotted member names (`user.id`) from the
+// The fields to extract. Paths are dotted member names (`user.id`) from the
 // record's root; array elements are never matched.
 struct ScanSpec {
   std::string records_field;  // empty: the root array, or the only array

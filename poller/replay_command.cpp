@@ -39,8 +39,8 @@ Result<ReplayOptions> replay_options(const ReplayCommandOptions& options) {
   return replay;
 }
 
-// Queues the replay and, when no other process holds the store, delivers
-// it. A daemon that holds the store delivers the queue after its next
+// Queues the replay and, when no other process has locked the store, delivers
+// it. A daemon that has locked the store delivers the queue after its next
 // poll, so a replay never waits for it to stop.
 int replay_to_webhook(const ReplayOptions& replay,
                       const InstanceConfig& instance,

@@ -13,11 +13,11 @@ enum class ErrorKind {
   kConfig,           // a configuration file is missing, malformed or invalid
   kTransport,        // connection refused, DNS, TLS, reset, redirect refused
   kTimeout,          // connect, whole-request or low-speed limit reached
-  kHttpStatus,       // the server answered with a non-2xx status
+  kHttpStatus,       // the server responded with a non-2xx status
   kRateLimited,      // 429 or an exhausted rate limit
   kPayload,          // the body is not what the configuration expects
   kStore,            // SQLite failed
-  kLocked,           // another process holds the store
+  kLocked,           // another process has locked the store
   kIo,               // a local file could not be read or written
 };
 

@@ -24,7 +24,7 @@ int status_command(const StatusCommandOptions& options, Logger& logger) {
   // this connection read while the daemon writes.
   // NOTE: EventStore::open opens the file read-write and checks the schema
   // in a short write transaction, so status needs write access to the
-  // store and its folder; a read-only open would lift that.
+  // store and its folder. A read-only open would lift that.
   auto store = EventStore::open(options.store_path);
   if (!store) {
     logger.error(store.error().message);

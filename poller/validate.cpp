@@ -1363,7 +1363,7 @@ bool is_above_exact_double(const Value& value) {
          std::fabs(value.GetDouble()) > static_cast<double>(kMaxExactDouble);
 }
 
-// The object that holds the last step of the dotted `path`, or null.
+// The object that contains the last step of the dotted `path`, or null.
 const Value* parent_of(const Value& record,
                        const std::vector<std::string>& steps) {
   const Value* parent = &record;
@@ -1510,7 +1510,7 @@ void SampleChecker::check_ids(const std::vector<SampledRecord>& samples) {
               std::to_string(samples.size()) + " sampled records, first in " +
               record_label(first_invalid->index, samples.size()) + ": " +
               first_invalid->id_problem,
-          "set idField to a member that holds a string or an integer");
+          "set idField to a member that contains a string or an integer");
   }
   if (first_too_large != nullptr) {
     const std::string& twin = first_too_large->string_twin;
@@ -1520,7 +1520,7 @@ void SampleChecker::check_ids(const std::vector<SampledRecord>& samples) {
               std::to_string(samples.size()) + " sampled records (first " +
               first_too_large->large_number_id +
               "), which readers that store numbers as doubles round",
-          twin.empty() ? "use an id field that holds text"
+          twin.empty() ? "use an id field that contains text"
                        : "use " + quoted(with_twin(path, twin)) +
                              ", the same id as text");
   }

@@ -100,8 +100,8 @@ LoadedFiles check_files(const ValidateOptions& options,
   return files;
 }
 
-// Where in the instance its poller configuration is: `event.poller.urls`
-// when that contains one (it wins, as in the loader), else
+// Returns where in the instance its poller configuration is:
+// `event.poller.urls` when that contains one (it wins, as in the loader), else
 // `event.poller.configuration`.
 std::string instance_pollers_pointer(const std::string& instance_text) {
   rapidjson::Document document;

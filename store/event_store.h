@@ -120,7 +120,7 @@ class EventStore {
   // Pending notifications for `sink` of each stream whose oldest pending
   // notification is due at `now`, oldest first, at most `limit`. A stream
   // waits as a whole while its oldest is waiting for a retry, so its events
-  // go out in order; a caller that fails one must skip the stream's later
+  // go out in order. A caller that fails one must skip the stream's later
   // ones until the next call.
   virtual Result<std::vector<Notification>> due_notifications(
       const std::string& sink, Instant now, std::size_t limit) = 0;

@@ -1,6 +1,6 @@
 // Runs killed with SIGKILL at named fault points and at seeded random
 // moments: after a rerun every stored event was delivered at least once and
-// the store holds each event exactly once.
+// the store contains each event exactly once.
 #include <rapidjson/document.h>
 
 #include <atomic>
@@ -53,7 +53,7 @@ class Receiver {
     return event_ids_;
   }
   // Called with the 1-based request count, after the request was recorded
-  // and before it is answered.
+  // and before the response is sent.
   std::function<void(int)> on_request_;
 
  private:

@@ -30,7 +30,7 @@ struct Received {
   std::string body;
 };
 
-// A webhook receiver that answers each request with the next scripted
+// A webhook receiver that responds to each request with the next scripted
 // status (then 200) and records what it received.
 class Receiver {
  public:

@@ -38,7 +38,7 @@ struct Harness {
     return poller.poll(plain_resource());
   }
 
-  // True when the store holds no key and no event of the resource.
+  // True when the store has no key and no event of the resource.
   bool nothing_committed() {
     auto state = store->stream(StreamId{instance.instance_id, "statuses"});
     REQUIRE(state.ok());
@@ -228,7 +228,7 @@ TEST_CASE("hostile hub: a 204", "[hostile]") {
   check_fails_cleanly(harness, "HTTP 204");
 }
 
-TEST_CASE("5xx answers are retried with growing waits", "[fetch]") {
+TEST_CASE("5xx responses are retried with growing waits", "[fetch]") {
   Harness harness;
   std::atomic<int> requests{0};
   harness.server.server().Get(
@@ -267,7 +267,7 @@ TEST_CASE("a 5xx on every attempt fails with its body", "[fetch]") {
   CHECK_THAT(result.error, Catch::EndsWith(": bad gateway"));
 }
 
-TEST_CASE("other 4xx answers are not retried", "[fetch]") {
+TEST_CASE("other 4xx responses are not retried", "[fetch]") {
   Harness harness;
   std::atomic<int> requests{0};
   harness.server.server().Get(
